@@ -1,0 +1,106 @@
+"""What a benchmark run stores: one ItemRecord per line of results/<run-id>/items.jsonl.
+
+A record holds everything needed to rescore the item without the model or the sandbox:
+the prompt, the raw response, the code, the execution outcome with its PNGs, the reference
+images, and the judge's replies.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Library = Literal["matplotlib", "seaborn", "plotly"]
+
+
+class ItemOutcome(StrEnum):
+    DONE = "done"  # the item went through every stage; it counts in the statistics
+    INFRA_ERROR = "infra_error"  # executor/judge/model endpoint failed: excluded, retried on resume
+
+
+class ExecStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    OOM = "oom"
+    CRASHED = "crashed"
+    NO_CODE = "no_code"  # the response had no python code block: nothing was run
+
+
+class TaskText(BaseModel):
+    plot_description: str
+    plot_style: str
+    used: str = Field(description="the task text as it went into the prompt (the variant)")
+
+
+class Prompt(BaseModel):
+    system: str
+    user: str
+
+
+class Execution(BaseModel):
+    status: ExecStatus
+    ename: str | None = None
+    evalue: str | None = None
+    traceback: str = ""
+    stdout: str = ""
+    stderr: str = ""
+    duration_s: float = 0.0
+    executor: str | None = None
+
+
+class Judgement(BaseModel):
+    score: int | None = None  # None: not judged, or the reply had no parsable score
+    raw: str = ""
+    judge: str | None = None
+    cached: bool = False
+    reason: str | None = None  # why there is no score, e.g. "no reference image", "not judged"
+
+
+class Timings(BaseModel):
+    generation_s: float = 0.0
+    execution_s: float = 0.0
+    judging_s: float = 0.0
+
+
+class ItemRecord(BaseModel):
+    run_id: str
+    item_id: int
+    repeat: int = 0
+    outcome: ItemOutcome
+    infra_error: str | None = None
+    model: str
+    provider_model: str
+    library: Library
+    descriptor: str
+    task_variant: str
+    task: TaskText
+    prompt: Prompt
+    response: str = ""
+    code: str = ""
+    wrong_library: bool = False
+    execution: Execution | None = None
+    images: list[str] = Field(default_factory=list, description="generated PNGs, base64")
+    reference_images: list[str] = Field(default_factory=list, description="ground truth, base64")
+    visual: Judgement = Field(default_factory=Judgement)
+    task_score: Judgement = Field(default_factory=Judgement)
+    timings: Timings = Field(default_factory=Timings)
+    finished_at: str
+
+
+class RunConfig(BaseModel):
+    """The settings a run was started with; stored as results/<run-id>/config.json."""
+
+    run_id: str
+    model: str
+    provider_model: str
+    library: Library
+    descriptor: str
+    task_variant: str
+    dataset: str
+    item_ids: list[int]
+    repeats: int = 1
+    judge: str | None = None
+    started_at: str

@@ -1,0 +1,105 @@
+"""Wire messages of the executor service, shared by the service and its clients.
+
+`POST /v1/executions` takes an ExecutionRequest and answers an ExecutionResult;
+`GET /healthz` answers Health. The field names are a public contract.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+MAX_CODE_BYTES = 256 * 1024
+MAX_FILES = 8
+MAX_FILES_BYTES = 48 * 1024 * 1024
+MAX_TIMEOUT_S = 600.0
+# A plain file name: no directory part, no "..", no NUL, no leading dot or dash.
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+
+Library = Literal["matplotlib", "seaborn", "plotly"]
+
+
+class ExecutionStatus(StrEnum):
+    OK = "ok"
+    ERROR = "error"
+    TIMEOUT = "timeout"
+    OOM = "oom"
+    CRASHED = "crashed"
+
+
+class ExecutionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: Annotated[str, Field(max_length=MAX_CODE_BYTES)]
+    files: dict[str, str] = Field(
+        default_factory=dict,
+        description="file name -> base64 content, placed in the kernel's working directory",
+    )
+    library: Library | None = None
+    timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S)] = 60.0
+
+    @field_validator("code")
+    @classmethod
+    def _code_size(cls, code: str) -> str:
+        if len(code.encode()) > MAX_CODE_BYTES:
+            raise ValueError(f"code is over {MAX_CODE_BYTES} bytes")
+        return code
+
+    @field_validator("files")
+    @classmethod
+    def _files(cls, files: dict[str, str]) -> dict[str, str]:
+        if len(files) > MAX_FILES:
+            raise ValueError(f"at most {MAX_FILES} files may be sent")
+        total = 0
+        for name, content in files.items():
+            if not FILE_NAME.fullmatch(name) or ".." in name:
+                raise ValueError(
+                    f"file name {name!r} must be a plain name (letters, digits, '.', '_', '-'; "
+                    "no directories, no '..', no leading dot)"
+                )
+            try:
+                total += len(base64.b64decode(content, validate=True))
+            except (binascii.Error, ValueError):
+                raise ValueError(f"file {name!r} is not valid base64") from None
+        if total > MAX_FILES_BYTES:
+            raise ValueError(f"files total {total} bytes, over the limit of {MAX_FILES_BYTES}")
+        return files
+
+    def file_bytes(self) -> dict[str, bytes]:
+        return {name: base64.b64decode(content) for name, content in self.files.items()}
+
+
+class ExecutionError(BaseModel):
+    ename: str
+    evalue: str
+    traceback: str = ""
+
+
+class ExecutionResult(BaseModel):
+    status: ExecutionStatus
+    images: list[str] = Field(default_factory=list, description="base64 PNGs, in drawing order")
+    stdout: str = ""
+    stderr: str = ""
+    error: ExecutionError | None = None
+    duration_s: float = 0.0
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    runtime: str
+    image: str
+    pool_size: int
+    warm: int
+    busy: int
+    starting: int
+    max_concurrency: int
+    queued: int
+    max_queue: int
+    capacity: int = Field(description="executions that can start now without waiting")
+    executions: int
+    failures: int
