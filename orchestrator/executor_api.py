@@ -87,6 +87,7 @@ class ExecutionResult(BaseModel):
     stderr: str = ""
     error: ExecutionError | None = None
     duration_s: float = 0.0
+    sandbox: str | None = Field(None, description="name of the container that ran it, for logs")
 
 
 class Health(BaseModel):

@@ -1,0 +1,138 @@
+"""From a model's reply to runnable code, and the wrong-library check.
+
+Extraction (`extract_code`):
+
+- Every fenced block labelled python (```python, ```py, ```python3, any case) is taken, in
+  order, dedented and stripped, and the blocks are joined with newlines. A block ends at the
+  next ``` even mid-line (the upstream system prompt's own example closes that way); a block
+  left open at the end of the reply (a reply cut by the token limit) runs to the end.
+- Unlabelled blocks (a bare ```) are used only when the reply has no python block: small
+  models often drop the tag, while a reply that has python blocks uses bare ones for output
+  or shell commands. Blocks labelled with another language are never used.
+- No block at all gives "" (the runner records `no_code` and runs nothing). The reference
+  instead runs the whole reply as code; prose always fails there, so the difference only
+  makes the failure explicit.
+- A `df = pd.read_csv("data.csv")` statement is removed (the item's own loader has set `df`
+  already and a second read would undo it): single or double quotes, optional spaces, `pd`
+  or `pandas`, an optional "./", a trailing `;` or comment. Inside an indented block it
+  becomes `pass` so the block stays valid. A read with other arguments or into another name
+  is left alone: it is a deliberate choice of the model, and data.csv is there to read.
+- `import numpy as np` is prepended when the code uses `np.` and does not import numpy as
+  np itself (the reference prepends it whenever "np." occurs).
+
+Wrong library (`uses_library`): the target library counts as used when the code imports it
+(`import matplotlib.pyplot as plt`, `from matplotlib import pyplot`, `import plotly.express as
+px`, `from plotly import express`, `import seaborn as sns`, ...), anywhere in the code,
+checked on the AST rather than by substring (the reference tests `library in code`, which a
+comment or a string satisfies). Code that does not parse is checked on the lines that parse
+on their own as import statements, so a model with a syntax error elsewhere still gets the
+right answer; the item counts as an error either way, and the wrong-library count says only
+whether the target library was imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import textwrap
+
+from orchestrator.bench.records import Library
+
+PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
+_OPENING_FENCE = re.compile(r"```[ \t]*([^\s`]*)[^\n`]*\n")
+_CLOSING_FENCE = "```"
+_READ_CSV = re.compile(
+    r"""^(?P<indent>[ \t]*)df\s*=\s*(?:pd|pandas)\.read_csv\("""
+    r"""\s*(?P<q>['"])(?:\./)?data\.csv(?P=q)\s*\)\s*;?\s*(?:\#.*)?$""",
+    re.MULTILINE,
+)
+_NP_USE = re.compile(r"(?<![\w.])np\.")
+_NUMPY_IMPORT = "import numpy as np"
+
+
+def extract_code(reply: str) -> str:
+    """The runnable code in a reply, or "" when it has no usable code block."""
+    blocks = _fenced_blocks(reply)
+    chosen = [code for tag, code in blocks if tag in PYTHON_TAGS]
+    if not chosen:
+        chosen = [code for tag, code in blocks if tag == ""]
+    code = "\n".join(text for text in chosen if text)
+    if not code:
+        return ""
+    code = _READ_CSV.sub(lambda m: f"{m['indent']}pass" if m["indent"] else "", code)
+    if _NP_USE.search(code) and not _imports_numpy_as_np(code):
+        code = f"{_NUMPY_IMPORT}\n{code}"
+    return code
+
+
+def _fenced_blocks(reply: str) -> list[tuple[str, str]]:
+    """(lower-case tag, dedented and stripped content) of each fenced block, in order.
+
+    A fence opens at the start of a line, or anywhere when it carries a python tag (so
+    "Here it is: ```python" still counts); the closing ``` of an inline span is then never
+    mistaken for the opening of a bare block.
+    """
+    blocks = []
+    position = 0
+    while (opening := _OPENING_FENCE.search(reply, position)) is not None:
+        tag = opening[1].lower()
+        line_start = reply.rfind("\n", 0, opening.start()) + 1
+        if tag not in PYTHON_TAGS and reply[line_start : opening.start()].strip():
+            position = opening.start() + len(_CLOSING_FENCE)
+            continue
+        end = reply.find(_CLOSING_FENCE, opening.end())
+        content = reply[opening.end() : end if end != -1 else len(reply)]
+        blocks.append((tag, textwrap.dedent(content).strip()))
+        if end == -1:
+            break
+        position = end + len(_CLOSING_FENCE)
+    return blocks
+
+
+def _imports_numpy_as_np(code: str) -> bool:
+    return any(
+        isinstance(node, ast.Import)
+        and any(alias.name == "numpy" and alias.asname == "np" for alias in node.names)
+        for node in _import_nodes(code)
+    )
+
+
+def uses_library(code: str, library: Library) -> bool:
+    """Whether the code imports `library` (or one of its submodules); see the module doc."""
+    for node in _import_nodes(code):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif node.level == 0 and node.module is not None:
+            modules = [node.module]
+        else:
+            continue  # relative import: never the library
+        if any(module.split(".")[0] == library for module in modules):
+            return True
+    return False
+
+
+def is_wrong_library(code: str, library: Library) -> bool:
+    """True when there is code and it does not import the target library."""
+    return bool(code.strip()) and not uses_library(code, library)
+
+
+def _import_nodes(code: str) -> list[ast.Import | ast.ImportFrom]:
+    try:
+        trees = [ast.parse(code)]
+    except (SyntaxError, ValueError):  # ValueError: null bytes in the source
+        trees = [tree for line in code.splitlines() if (tree := _parse_line(line.strip()))]
+    return [
+        node
+        for tree in trees
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+    ]
+
+
+def _parse_line(line: str) -> ast.Module | None:
+    if not line.startswith(("import ", "from ")):
+        return None
+    try:
+        return ast.parse(line)
+    except (SyntaxError, ValueError):
+        return None

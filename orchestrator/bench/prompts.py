@@ -1,0 +1,251 @@
+"""The prompts of the benchmark: instruction texts (`INSTRUCTS=`) and user-prompt assembly.
+
+The user prompt follows the reference protocol (JetBrains-Research/PandasPlotBench:
+`CodePlotGenerator.generate_plotting_request` in plotting_benchmark/code_plot_generator.py,
+with the task parts made by `TaskChanger` and the setup text by `PlottingBenchmark.__init__`):
+
+1. the plot instruction and a newline;
+2. the task parts in this order: plot description, plot style, setup, data description. Each
+   part has its leading whitespace removed; an empty part is dropped; the others are numbered
+   from 1 as "N. <part>" and each is followed by a newline;
+3. every "\\n\\n" is replaced by "\\n" in one left-to-right pass (`str.replace`), as the
+   reference does. This collapses the blank lines the parts produce; a run of three newlines
+   keeps one blank line, exactly as in the reference.
+
+The setup part is the setup instruction with "[PLOTLIB]" replaced by the library, followed
+directly (no separator, as in the reference) by "DO NOT use matplotlib ..." for plotly, or
+"DO NOT use seaborn ..." for matplotlib; seaborn gets neither. The data description is the
+data instruction, a newline and the descriptor's text, cut to its first 4,000 characters
+(the reference's limit, part of the protocol).
+
+Task variants (`TASK=`): `full` (description and style), `no_style` (description only),
+`short` (the 2-3-sentence description), `single` (the one-sentence description), `none`
+("Plot a given dataframe."). Every variant but `full` has no style part. Whatever the
+variant, the task judge gets the original full description and style (`judge_task_text`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Literal, get_args
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from orchestrator.bench.dataset import BenchItem
+from orchestrator.bench.descriptors import describe_frame, descriptor_function, read_item_frame
+from orchestrator.bench.records import Library, Prompt, TaskText
+
+
+class PromptError(ValueError):
+    """A prompt cannot be built from the settings given; the message says what to change."""
+
+
+class InstructsError(PromptError):
+    """An INSTRUCTS= file is unreadable or not in the upstream format."""
+
+
+TaskVariant = Literal["full", "no_style", "short", "single", "none"]
+TASK_VARIANTS: tuple[TaskVariant, ...] = get_args(TaskVariant)
+LIBRARIES: tuple[Library, ...] = get_args(Library)
+DEFAULT_TASK_VARIANT: TaskVariant = "full"
+GENERIC_TASK = "Plot a given dataframe."
+DATA_DESCRIPTION_LIMIT = 4000
+PLOTLIB_PLACEHOLDER = "[PLOTLIB]"
+# Appended to the setup part verbatim (the reference's wording, so that its prompts are
+# reproduced byte for byte with the upstream instructs file).
+NO_MATPLOTLIB = "DO NOT use matplotlib for plotting. Only {library} library. "
+NO_SEABORN = "DO NOT use seaborn for plotting. Only pure matplotlib. "
+
+
+class Instructs(BaseModel):
+    """The instruction texts, in the upstream JSON format (plotting_benchmark/resources/
+    instructs.json): the same six keys, each a string."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    system_prompt: str
+    setup_instruct: str
+    plot_instruct: str
+    data_instruct: str
+    judge_instruct_vis: str
+    judge_instruct_task: str
+
+
+DEFAULT_INSTRUCTS = Instructs(
+    system_prompt=(
+        "You are an expert Python programmer who draws plots of pandas DataFrames. "
+        "Always give the complete code in one fenced block that opens with ```python "
+        "and closes with ```."
+    ),
+    setup_instruct=(
+        "Setup. Write Python 3. Use pandas for the data and [PLOTLIB] (with its submodules) "
+        "for the plot. Import numpy as np and scipy if the code uses them. Do not import any "
+        "other plotting library. Prefer current APIs to deprecated ones. "
+    ),
+    plot_instruct=(
+        "Write code that draws the plot described below from the DataFrame df. The code must "
+        "draw the plot when it runs, not only define functions.\n"
+        'df is already loaded with df = pd.read_csv("data.csv"): do not load it again, do '
+        "not create it, and do not change or add columns.\n"
+        "Give no explanation outside the code; put any important reasoning in code comments.\n"
+        "Import everything the code uses, and plot only with the library named in the setup."
+    ),
+    data_instruct=(
+        'Data description. df is already loaded with df = pd.read_csv("data.csv"); do not '
+        "create or load it. Its metadata:\n"
+    ),
+    judge_instruct_vis=(
+        "You compare a generated plot with a reference plot. The first image is the "
+        "generated plot; the second image is the reference, the plot the user asked for.\n"
+        "Taking the reference as 100, score the generated plot from 0 to 100 by how closely "
+        "it resembles the reference: the kind of plot, the data shown, the layout and the "
+        "main idea. Ignore colours: the same information in other colours is a match. Score "
+        "only the first image.\n"
+        "Reply with the final score only, after the [FINAL SCORE] token, for example "
+        "[FINAL SCORE]: 40"
+    ),
+    judge_instruct_task=(
+        "You judge how well a plot carries out a plotting task. The plot is given as an "
+        "image; the task follows the [PLOT TASK] token below.\n"
+        "Score from 0 to 100 how closely the plot follows the task.\n"
+        "Reply with the final score only, after the [FINAL SCORE] token, for example "
+        "[FINAL SCORE]: 40"
+    ),
+)
+
+
+def load_instructs(path: str | os.PathLike[str] | None) -> Instructs:
+    """The instructs of an `INSTRUCTS=` file in the upstream format; None: the defaults."""
+    if path is None or str(path) == "":
+        return DEFAULT_INSTRUCTS
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InstructsError(f"INSTRUCTS={path} cannot be read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise InstructsError(f"INSTRUCTS={path} is not UTF-8 text: {exc}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InstructsError(
+            f"INSTRUCTS={path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        ) from exc
+    try:
+        return Instructs.model_validate(data, strict=True)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        keys = ", ".join(Instructs.model_fields)
+        raise InstructsError(
+            f"INSTRUCTS={path} is not in the upstream format (a JSON object with the string "
+            f"keys {keys}): {problems}"
+        ) from exc
+
+
+def check_library(name: str) -> Library:
+    for library in LIBRARIES:
+        if name == library:
+            return library
+    raise PromptError(f"unknown plotting library {name!r}; known: {', '.join(LIBRARIES)}")
+
+
+def check_task_variant(name: str) -> TaskVariant:
+    for variant in TASK_VARIANTS:
+        if name == variant:
+            return variant
+    raise PromptError(f"unknown task variant TASK={name}; known: {', '.join(TASK_VARIANTS)}")
+
+
+def check_descriptor(name: str) -> str:
+    """Raises DescriptorError, listing the known descriptors, for an unknown name."""
+    descriptor_function(name)
+    return name
+
+
+def setup_part(instructs: Instructs, library: Library) -> str:
+    setup = instructs.setup_instruct.replace(PLOTLIB_PLACEHOLDER, library)
+    if library == "matplotlib":
+        return setup + NO_SEABORN
+    if library != "seaborn":
+        return setup + NO_MATPLOTLIB.format(library=library)
+    return setup
+
+
+def data_part(instructs: Instructs, data_csv: bytes, descriptor: str) -> str:
+    description = describe_frame(read_item_frame(data_csv), descriptor)
+    return (instructs.data_instruct + "\n" + description)[:DATA_DESCRIPTION_LIMIT]
+
+
+def task_parts(item: BenchItem, variant: TaskVariant) -> tuple[str, str]:
+    """(plot description, plot style) as the variant puts them into the prompt."""
+    match variant:
+        case "full":
+            return item.plot_description, item.plot_style
+        case "no_style":
+            return item.plot_description, ""
+        case "short":
+            return item.short, ""
+        case "single":
+            return item.single, ""
+        case "none":
+            return GENERIC_TASK, ""
+
+
+def task_text(item: BenchItem, variant: TaskVariant) -> TaskText:
+    used = "\n".join(part for part in task_parts(item, variant) if part)
+    return TaskText(plot_description=item.plot_description, plot_style=item.plot_style, used=used)
+
+
+def judge_task_text(item: BenchItem) -> str:
+    """The task the task judge scores against: the original full description and style,
+    whatever the variant (the reference joins them with a newline after "[PLOT TASK]:")."""
+    return f"{item.plot_description}\n{item.plot_style}"
+
+
+def number_parts(plot_instruct: str, parts: list[str]) -> str:
+    """Step 1-3 of the protocol in the module docstring."""
+    prompt = plot_instruct + "\n"
+    number = 0
+    for part in parts:
+        text = part.lstrip()
+        if text:
+            number += 1
+            prompt += f"{number}. {text}\n"
+    return prompt.replace("\n\n", "\n")
+
+
+def user_prompt(
+    item: BenchItem,
+    *,
+    instructs: Instructs,
+    library: Library,
+    descriptor: str,
+    variant: TaskVariant,
+) -> str:
+    description, style = task_parts(item, variant)
+    parts = [
+        description,
+        style,
+        setup_part(instructs, library),
+        data_part(instructs, item.data_csv, descriptor),
+    ]
+    return number_parts(instructs.plot_instruct, parts)
+
+
+def build_prompt(
+    item: BenchItem,
+    *,
+    instructs: Instructs,
+    library: Library,
+    descriptor: str,
+    variant: TaskVariant,
+) -> Prompt:
+    """The system and user prompt for one item; raises DescriptorError if its CSV is bad."""
+    user = user_prompt(
+        item, instructs=instructs, library=library, descriptor=descriptor, variant=variant
+    )
+    return Prompt(system=instructs.system_prompt, user=user)

@@ -1,0 +1,343 @@
+"""Generation providers: one async call that turns (system, user) into the model's reply.
+
+OpenAI and any OpenAI-compatible endpoint (vLLM, Together, OpenRouter, llama.cpp, Ollama) go
+through the `openai` SDK, Anthropic through the `anthropic` SDK. Both SDKs' own retries are
+off, so there is one retry policy and it is here: tenacity retries timeouts, connection
+failures, 429 and 5xx, honouring `Retry-After`; every other refusal fails at once.
+
+How the bench treats each error:
+- ModelSetupError (bad key, unknown model): every item would fail the same way; stop the run.
+- ModelBadRequestError: the endpoint refused this one request (e.g. the prompt is too long).
+- ModelUnavailable: the endpoint could not be reached or kept failing after the retries; an
+  infrastructure failure, never the model's fault (the item is `infra_error`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import math
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Self
+
+import anthropic
+import httpx2
+import openai
+from openai.types.chat import ChatCompletionMessageParam
+from pydantic import BaseModel
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from tenacity.wait import wait_base, wait_exponential_jitter
+
+from orchestrator.bench.models import PROVIDER_ENV, Endpoint, ModelSpec, Provider
+
+log = logging.getLogger(__name__)
+
+
+class ModelError(Exception):
+    """A generation request failed; the subclass says whose fault it is."""
+
+
+class ModelSetupError(ModelError):
+    """The endpoint refuses this configuration: fix it and run again."""
+
+
+class ModelAuthError(ModelSetupError):
+    pass
+
+
+class ModelNotFoundError(ModelSetupError):
+    pass
+
+
+class ModelBadRequestError(ModelError):
+    pass
+
+
+class ModelUnavailable(ModelError):
+    """Unreachable, timing out or overloaded after every retry: infrastructure, not the model."""
+
+
+class _Transient(Exception):
+    """One failed attempt worth retrying; `retry_after` is the server's requested wait."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+RETRYABLE_STATUS = frozenset({408, 409, 425, 429})  # plus every 5xx
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 6  # calls in all, the first one included
+    initial_wait_s: float = 1.0  # exponential backoff with jitter when no Retry-After is sent
+    max_wait_s: float = 120.0  # cap for one wait, the server's Retry-After included
+
+
+class TokenUsage(BaseModel):
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+
+class Completion(BaseModel):
+    text: str
+    model: str  # as the endpoint reported it
+    finish_reason: str | None = None
+    truncated: bool = False  # the reply stopped at the output-token cap
+    usage: TokenUsage = TokenUsage()
+
+
+class Generation(Completion):
+    latency_s: float  # the request that answered
+    total_s: float  # from getting a concurrency slot to the answer, retries and waits included
+    attempts: int
+
+
+def parse_retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
+    if (millis := _finite(headers.get("retry-after-ms"))) is not None:
+        return max(millis / 1000, 0.0)
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    if (seconds := _finite(value)) is not None:
+        return max(seconds, 0.0)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(when.timestamp() - time.time(), 0.0)
+
+
+def _finite(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+class _WaitRetryAfter(wait_base):
+    """The server's Retry-After when it sent one, else the fallback backoff; both capped."""
+
+    def __init__(self, fallback: wait_base, cap_s: float) -> None:
+        self._fallback = fallback
+        self._cap_s = cap_s
+
+    def __call__(self, retry_state: RetryCallState) -> float:
+        failure = retry_state.outcome.exception() if retry_state.outcome else None
+        if isinstance(failure, _Transient) and failure.retry_after is not None:
+            return min(failure.retry_after, self._cap_s)
+        return min(self._fallback(retry_state), self._cap_s)
+
+
+class Generator(ABC):
+    """Sends (system, user) to one model at temperature 0, at most `spec.concurrency` at once."""
+
+    def __init__(self, spec: ModelSpec, endpoint: Endpoint, policy: RetryPolicy) -> None:
+        self.spec = spec
+        self.endpoint = endpoint
+        self._policy = policy
+        self._slots = asyncio.Semaphore(spec.concurrency)
+
+    async def generate(self, system: str, user: str) -> Generation:
+        async with self._slots:
+            started = time.monotonic()
+            attempts = 0
+            retrying = AsyncRetrying(
+                stop=stop_after_attempt(self._policy.attempts),
+                wait=_WaitRetryAfter(
+                    wait_exponential_jitter(
+                        initial=self._policy.initial_wait_s, max=self._policy.max_wait_s
+                    ),
+                    self._policy.max_wait_s,
+                ),
+                retry=retry_if_exception_type(_Transient),
+                before_sleep=self._log_retry,
+                reraise=True,
+            )
+            try:
+                async for attempt in retrying:
+                    with attempt:
+                        attempts += 1
+                        sent = time.monotonic()
+                        completion = await self._complete(system, user)
+                        latency_s = time.monotonic() - sent
+            except _Transient as exc:
+                raise ModelUnavailable(
+                    f"{self.spec.alias} ({self.spec.provider_model}) at {self.endpoint.base_url}: "
+                    f"{exc.reason}; gave up after {attempts} attempts"
+                ) from exc
+            return Generation(
+                **completion.model_dump(),
+                latency_s=latency_s,
+                total_s=time.monotonic() - started,
+                attempts=attempts,
+            )
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        failure = state.outcome.exception() if state.outcome else None
+        wait_s = state.next_action.sleep if state.next_action else 0.0
+        log.warning(
+            "%s attempt %d failed (%s); retrying in %.1f s",
+            self.spec.alias,
+            state.attempt_number,
+            failure,
+            wait_s,
+            extra={"retry_wait_s": wait_s},
+        )
+
+    def _status_error(self, status: int, headers: Mapping[str, str], message: str) -> Exception:
+        """The error for an HTTP refusal: a retryable _Transient or a final ModelError."""
+        where = f"{self.spec.alias} ({self.spec.provider_model}) at {self.endpoint.base_url}"
+        if status in RETRYABLE_STATUS or status >= 500:
+            return _Transient(f"HTTP {status}: {message}", parse_retry_after(headers))
+        if status in (401, 403):
+            key_var = PROVIDER_ENV[self.spec.provider].api_key_var
+            return ModelAuthError(
+                f"{where} refused the API key (HTTP {status}): {message}; check {key_var}"
+            )
+        if status == 404:
+            return ModelNotFoundError(
+                f"{where} has no model {self.spec.model_id!r} or no such API path "
+                f"(HTTP 404): {message}; check the model id and the base URL"
+            )
+        return ModelBadRequestError(f"{where} rejected the request (HTTP {status}): {message}")
+
+    @abstractmethod
+    async def _complete(self, system: str, user: str) -> Completion:
+        """One request. Raises _Transient for a retryable failure, ModelError otherwise."""
+
+    @abstractmethod
+    async def aclose(self) -> None: ...
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+class OpenAIChatGenerator(Generator):
+    """OpenAI's chat completions API, as OpenAI and OpenAI-compatible servers speak it."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        endpoint: Endpoint,
+        policy: RetryPolicy,
+        http_client: httpx2.AsyncClient | None,
+    ) -> None:
+        super().__init__(spec, endpoint, policy)
+        self._client = openai.AsyncOpenAI(
+            api_key=endpoint.api_key,
+            base_url=endpoint.base_url,
+            timeout=spec.timeout_s,
+            max_retries=0,
+            http_client=http_client,
+        )
+
+    async def _complete(self, system: str, user: str) -> Completion:
+        messages: list[ChatCompletionMessageParam] = [
+            {"role": "system", "content": system},
+            {"role": "user", "content": user},
+        ]
+        try:
+            reply = await self._client.chat.completions.create(
+                model=self.spec.model_id,
+                messages=messages,
+                temperature=0,
+                max_tokens=self.spec.max_output_tokens,
+            )
+        except openai.APIStatusError as exc:
+            raise self._status_error(exc.status_code, exc.response.headers, exc.message) from exc
+        except openai.APIConnectionError as exc:  # timeouts included
+            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+        choice = reply.choices[0] if reply.choices else None
+        return Completion(
+            text=(choice.message.content or "") if choice else "",
+            model=reply.model,
+            finish_reason=choice.finish_reason if choice else None,
+            truncated=choice is not None and choice.finish_reason == "length",
+            usage=TokenUsage(
+                input_tokens=reply.usage.prompt_tokens if reply.usage else None,
+                output_tokens=reply.usage.completion_tokens if reply.usage else None,
+            ),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+class AnthropicGenerator(Generator):
+    """Anthropic's messages API."""
+
+    def __init__(
+        self,
+        spec: ModelSpec,
+        endpoint: Endpoint,
+        policy: RetryPolicy,
+        http_client: httpx2.AsyncClient | None,
+    ) -> None:
+        super().__init__(spec, endpoint, policy)
+        self._client = anthropic.AsyncAnthropic(
+            api_key=endpoint.api_key,
+            base_url=endpoint.base_url,
+            timeout=spec.timeout_s,
+            max_retries=0,
+            http_client=http_client,
+        )
+
+    async def _complete(self, system: str, user: str) -> Completion:
+        try:
+            reply = await self._client.messages.create(
+                model=self.spec.model_id,
+                max_tokens=self.spec.max_output_tokens,
+                system=system,
+                messages=[{"role": "user", "content": user}],
+                # This SDK version no longer exposes sampling parameters; the API takes them.
+                extra_body={"temperature": 0},
+            )
+        except anthropic.APIStatusError as exc:
+            raise self._status_error(exc.status_code, exc.response.headers, exc.message) from exc
+        except anthropic.APIConnectionError as exc:  # timeouts included
+            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+        return Completion(
+            text="".join(block.text for block in reply.content if block.type == "text"),
+            model=reply.model,
+            finish_reason=reply.stop_reason,
+            truncated=reply.stop_reason == "max_tokens",
+            usage=TokenUsage(
+                input_tokens=reply.usage.input_tokens, output_tokens=reply.usage.output_tokens
+            ),
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+
+def make_generator(
+    spec: ModelSpec,
+    endpoint: Endpoint,
+    *,
+    policy: RetryPolicy | None = None,
+    http_client: httpx2.AsyncClient | None = None,
+) -> Generator:
+    """A generator for `spec` at `endpoint`. `http_client` (closed with the generator) lets
+    tests route requests through their own transport."""
+    policy = policy or RetryPolicy()
+    if spec.provider is Provider.ANTHROPIC:
+        return AnthropicGenerator(spec, endpoint, policy, http_client)
+    return OpenAIChatGenerator(spec, endpoint, policy, http_client)

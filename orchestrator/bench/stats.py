@@ -1,0 +1,198 @@
+"""The paper's statistics of a run, computed from its item records (summary.json).
+
+The reference is `VisJudge.calculate_stats` / `calculate_stats_by_type` in
+JetBrains-Research/PandasPlotBench (plotting_benchmark/vis_judge.py). Formulas, over the
+items in the statistics (N = the last record of each item per repeat whose outcome is
+`done`; `infra_error` items are left out of every figure and only counted):
+
+- incorrect code % = 100 * (items that produced no plot) / N. "No plot": no generated PNG.
+- error count = items whose execution status is not `ok` (error, timeout, oom, crashed, and
+  `no_code`, the reply without a code block).
+- wrong-library count = items whose code does not import the target library.
+- mean generation time = mean of the per-item generation time in seconds.
+- per score (visual, task), each item is first given one of three states:
+  * not scored: visual only, the item has no reference image (a null, never 0); or no judge
+    was configured for the run ("not judged");
+  * scored 0: the code did not import the target library, or it produced no plot (the
+    reference's rule: the judge is not asked);
+  * scored n: the judge's parsed score;
+  * unparsed: the judge replied but its reply had no parsable score.
+  Over the S scored items: mean, median, good % = 100 * #(score >= 75) / S, bad % =
+  100 * #(score <= 25) / S, min, max; all null when S = 0.
+
+Deliberate differences from the reference, with the reason:
+
+- Unparsed judge replies are left out of the score figures and counted as `unparsed`. The
+  reference fills them with 0 before counting (so its own `unparsed` is always 0), which
+  charges a judge's formatting slip to the model.
+- Mean and median are kept as floats (the reference truncates them with `int()`); good and
+  bad are percentages (the reference: fractions rounded to 2 places); the mean generation
+  time is not rounded (the reference: 0.1 s). Rounding is left to the tables.
+- The error count counts every execution status other than `ok` (the reference: a non-empty
+  error string); a timeout or OOM kill is an error here too.
+- Wrong library is an AST import check, not a substring test (see code_extraction).
+- Items without a reference image have no visual score (the reference assumes every item
+  has one); items lost to infrastructure failures are excluded rather than scored.
+
+Repeats: each repeat gets its own RunStats; the pooled stats treat all repeats' items as one
+set; `across_repeats` gives, for each headline figure, the mean and the sample standard
+deviation (n - 1) over the repeats, as the paper's "mean ± sd" (null if any repeat lacks
+the figure).
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
+from orchestrator.bench.summary_models import MeanSd, RunStats, ScoreStats, Summary
+
+GOOD_SCORE = 75
+BAD_SCORE = 25
+ScoreKind = Literal["visual", "task"]
+ScoreState = Literal["scored", "unparsed", "not_scored"]
+HEADLINE_FIGURES = (
+    "incorrect_code_pct",
+    "error_count",
+    "wrong_library_count",
+    "mean_generation_s",
+    *(
+        f"{kind}.{figure}"
+        for kind in ("visual", "task")
+        for figure in ("mean", "median", "good_pct", "bad_pct")
+    ),
+)
+
+
+class StatsError(ValueError):
+    """Records that cannot be summarised together (e.g. from another run)."""
+
+
+@dataclass(frozen=True)
+class ItemScore:
+    state: ScoreState
+    value: int | None = None
+    reason: str = ""  # why the score is 0, unparsed or missing
+
+
+def item_score(record: ItemRecord, kind: ScoreKind, *, judged: bool) -> ItemScore:
+    """The state of one score of one `done` item, by the rules in the module docstring."""
+    if kind == "visual" and not record.reference_images:
+        return ItemScore("not_scored", reason="no reference image")
+    if not judged:
+        return ItemScore("not_scored", reason="not judged")
+    if record.wrong_library:
+        return ItemScore("scored", 0, reason="wrong library")
+    if not record.images:
+        return ItemScore("scored", 0, reason="no plot")
+    judgement = record.visual if kind == "visual" else record.task_score
+    if judgement.score is not None:
+        return ItemScore("scored", judgement.score)
+    if judgement.raw.strip():
+        return ItemScore("unparsed", reason="the judge's reply had no score")
+    return ItemScore("not_scored", reason=judgement.reason or "not judged")
+
+
+def final_records(records: Iterable[ItemRecord]) -> list[ItemRecord]:
+    """The last record of each (repeat, item): a resumed run appends a retried item again."""
+    latest: dict[tuple[int, int], ItemRecord] = {}
+    for record in records:
+        latest[(record.repeat, record.item_id)] = record
+    return list(latest.values())
+
+
+def score_stats(scores: Sequence[ItemScore]) -> ScoreStats:
+    values = [s.value for s in scores if s.state == "scored" and s.value is not None]
+    unparsed = sum(s.state == "unparsed" for s in scores)
+    not_scored = sum(s.state == "not_scored" for s in scores)
+    if not values:
+        return ScoreStats(
+            mean=None,
+            median=None,
+            good_pct=None,
+            bad_pct=None,
+            min=None,
+            max=None,
+            scored=0,
+            unparsed=unparsed,
+            not_scored=not_scored,
+        )
+    return ScoreStats(
+        mean=statistics.fmean(values),
+        median=float(statistics.median(values)),
+        good_pct=100 * sum(v >= GOOD_SCORE for v in values) / len(values),
+        bad_pct=100 * sum(v <= BAD_SCORE for v in values) / len(values),
+        min=min(values),
+        max=max(values),
+        scored=len(values),
+        unparsed=unparsed,
+        not_scored=not_scored,
+    )
+
+
+def run_stats(records: Iterable[ItemRecord], *, judged: bool) -> RunStats:
+    """Statistics over records (deduplicated with `final_records` first)."""
+    latest = final_records(records)
+    done = [r for r in latest if r.outcome == ItemOutcome.DONE]
+    n = len(done)
+    return RunStats(
+        items=n,
+        infra_errors=sum(r.outcome == ItemOutcome.INFRA_ERROR for r in latest),
+        incorrect_code_pct=100 * sum(not r.images for r in done) / n if n else 0.0,
+        error_count=sum(r.execution is None or r.execution.status != ExecStatus.OK for r in done),
+        wrong_library_count=sum(r.wrong_library for r in done),
+        mean_generation_s=statistics.fmean(r.timings.generation_s for r in done) if n else None,
+        visual=score_stats([item_score(r, "visual", judged=judged) for r in done]),
+        task=score_stats([item_score(r, "task", judged=judged) for r in done]),
+    )
+
+
+def build_summary(config: RunConfig, records: Iterable[ItemRecord]) -> Summary:
+    """summary.json: pooled stats, stats per repeat, and mean ± sd across repeats."""
+    latest = final_records(records)
+    foreign = sorted({r.run_id for r in latest} - {config.run_id})
+    if foreign:
+        raise StatsError(
+            f"records of run(s) {', '.join(foreign)} given with run {config.run_id}; "
+            "summarise each run on its own"
+        )
+    judged = config.judge is not None
+    repeats = sorted({r.repeat for r in latest})
+    per_repeat = [
+        run_stats((r for r in latest if r.repeat == repeat), judged=judged) for repeat in repeats
+    ]
+    return Summary(
+        run_id=config.run_id,
+        config=config,
+        stats=run_stats(latest, judged=judged),
+        per_repeat=per_repeat,
+        across_repeats=across_repeats(per_repeat) if len(per_repeat) > 1 else {},
+        judged=judged,
+    )
+
+
+def across_repeats(per_repeat: Sequence[RunStats]) -> dict[str, MeanSd]:
+    figures: dict[str, MeanSd] = {}
+    for name in HEADLINE_FIGURES:
+        values = [figure(stats, name) for stats in per_repeat]
+        present = [v for v in values if v is not None]
+        if len(present) < len(values) or len(present) < 2:
+            figures[name] = MeanSd(mean=None, sd=None)
+        else:
+            figures[name] = MeanSd(mean=statistics.fmean(present), sd=statistics.stdev(present))
+    return figures
+
+
+def figure(stats: RunStats, name: str) -> float | None:
+    """A headline figure by its dotted name, e.g. "visual.good_pct"."""
+    value: object = stats
+    for part in name.split("."):
+        value = getattr(value, part)
+    if value is None:
+        return None
+    if not isinstance(value, int | float):
+        raise StatsError(f"{name} is not a number")
+    return float(value)

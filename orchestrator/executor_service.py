@@ -1,0 +1,168 @@
+"""The executor service: the warm sandbox pool behind a stable, authenticated HTTP API.
+
+One per machine; it is the unit of horizontal scaling. Run with `python -m orchestrator.executor`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import Depends, FastAPI, HTTPException, status
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orchestrator.docker_sandbox import DockerSandboxProvider, SandboxConfig
+from orchestrator.executor_api import ExecutionRequest, ExecutionResult, Health
+from orchestrator.pool import WarmPool
+from orchestrator.sandbox import PoolSaturated, SandboxProvider, SandboxUnavailable
+
+log = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class ExecutorSettings(BaseSettings):
+    """Read from EXECUTOR_* variables; sandbox options as EXECUTOR_SANDBOX__<FIELD>."""
+
+    model_config = SettingsConfigDict(env_prefix="EXECUTOR_", env_nested_delimiter="__")
+
+    token: SecretStr = Field(description="bearer token clients must send (EXECUTOR_TOKEN)")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    pool_size: int = Field(2, ge=1)
+    max_concurrency: int = Field(2, ge=1)
+    max_queue: int = Field(8, ge=0)
+    max_body_bytes: int = 72 * 1024 * 1024
+    sandbox: SandboxConfig = SandboxConfig()
+
+
+class BodySizeLimit:
+    """Refuses request bodies over a limit with 413, before any of it is parsed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def counting_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                raise _BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, counting_receive, send)
+        except _BodyTooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body is over the limit of {self.max_bytes} bytes"},
+            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = None) -> FastAPI:
+    """The FastAPI app; `provider` defaults to Docker containers from settings.sandbox."""
+    pool_holder: dict[str, WarmPool] = {}
+    sandboxes = provider or DockerSandboxProvider(settings.sandbox)  # fails fast if no engine
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = WarmPool(
+            sandboxes,
+            size=settings.pool_size,
+            max_concurrency=settings.max_concurrency,
+            max_queue=settings.max_queue,
+        )
+        pool_holder["pool"] = pool
+        await pool.start()
+        try:
+            yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="PandasPlotBench executor",
+        version="1",
+        summary="Runs untrusted plotting code in throwaway sandboxes and returns its PNGs.",
+        lifespan=lifespan,
+    )
+    bearer = HTTPBearer(auto_error=False)
+    expected = settings.token.get_secret_value().encode()
+
+    # A default-argument Depends: the closure's `bearer` is invisible to string annotations.
+    def authorize(credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> None:
+        if credentials is None or not hmac.compare_digest(
+            credentials.credentials.encode(), expected
+        ):
+            raise HTTPException(
+                status_code=status.HTTP_401_UNAUTHORIZED,
+                detail="missing or wrong bearer token (Authorization: Bearer <EXECUTOR_TOKEN>)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+
+    @app.post(
+        "/v1/executions",
+        response_model=ExecutionResult,
+        dependencies=[Depends(authorize)],
+        responses={
+            401: {"description": "missing or wrong token"},
+            413: {"description": "body over the size limit"},
+            503: {"description": "saturated or no sandbox available; see Retry-After"},
+        },
+    )
+    async def execute(request: ExecutionRequest) -> ExecutionResult | JSONResponse:
+        try:
+            return await pool_holder["pool"].run(request)
+        except PoolSaturated as exc:
+            return JSONResponse(
+                {"detail": str(exc)},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": str(exc.retry_after_s)},
+            )
+        except SandboxUnavailable as exc:
+            log.error("execution failed for infrastructure reasons: %s", exc)
+            return JSONResponse(
+                {"detail": f"no sandbox available: {exc}"},
+                status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "5"},
+            )
+
+    @app.get("/healthz", response_model=Health)
+    async def healthz() -> Health:
+        return pool_holder["pool"].health()
+
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,184 @@
+"""A warm pool of sandboxes: each serves exactly one execution, the pool refills behind it.
+
+Admission control is explicit: at most `max_concurrency` executions run at once, at most
+`max_queue` more wait for a slot, and anything past that is refused with PoolSaturated so
+that callers back off instead of piling up memory here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+
+from orchestrator.executor_api import ExecutionRequest, ExecutionResult, ExecutionStatus, Health
+from orchestrator.sandbox import PoolSaturated, Sandbox, SandboxProvider, SandboxUnavailable
+
+log = logging.getLogger(__name__)
+
+
+class WarmPool:
+    def __init__(
+        self,
+        provider: SandboxProvider,
+        *,
+        size: int,
+        max_concurrency: int,
+        max_queue: int,
+        start_concurrency: int = 2,
+        acquire_timeout_s: float = 120.0,
+    ) -> None:
+        if size < 1 or max_concurrency < 1 or max_queue < 0:
+            raise ValueError("pool size and concurrency must be >= 1, queue >= 0")
+        self.provider = provider
+        self.size = size
+        self.max_concurrency = max_concurrency
+        self.max_queue = max_queue
+        self.acquire_timeout_s = acquire_timeout_s
+        self._warm: deque[Sandbox] = deque()
+        self._warm_ready = asyncio.Condition()
+        self._slots = asyncio.Semaphore(max_concurrency)
+        self._start_slots = asyncio.Semaphore(start_concurrency)
+        self._starting = 0
+        self._busy = 0
+        self._queued = 0
+        self._wanted = 0  # executions waiting for a warm sandbox
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self.last_start_error: str | None = None
+        self.executions = 0
+        self.failures = 0
+
+    async def start(self) -> None:
+        swept = await self.provider.sweep()
+        if swept:
+            log.warning("reaped %d leftover sandboxes from an earlier run", swept)
+        self._refill()
+
+    def _refill(self) -> None:
+        """Starts sandboxes until warm + starting covers the pool size and the waiters."""
+        if self._closed:
+            return
+        target = self.size + self._wanted
+        while len(self._warm) + self._starting < target:
+            self._starting += 1
+            task = asyncio.create_task(self._start_one())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _start_one(self) -> None:
+        try:
+            async with self._start_slots:
+                sandbox = await self.provider.create()
+        except SandboxUnavailable as exc:
+            self.last_start_error = str(exc)
+            log.error("sandbox start failed: %s", exc)
+            async with self._warm_ready:
+                self._starting -= 1
+                self._warm_ready.notify_all()
+            await asyncio.sleep(2.0)  # do not spin against a broken engine
+            self._refill()
+            return
+        except asyncio.CancelledError:
+            self._starting -= 1
+            raise
+        async with self._warm_ready:
+            self._starting -= 1
+            self.last_start_error = None
+            if self._closed:
+                await sandbox.destroy()
+                return
+            self._warm.append(sandbox)
+            self._warm_ready.notify_all()
+
+    async def _acquire(self) -> Sandbox:
+        deadline = time.monotonic() + self.acquire_timeout_s
+        async with self._warm_ready:
+            self._wanted += 1
+            try:
+                while not self._warm:
+                    self._refill()
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._closed:
+                        detail = f"; last start error: {self.last_start_error}"
+                        raise SandboxUnavailable(
+                            f"no sandbox became ready within {self.acquire_timeout_s:g} s"
+                            + (detail if self.last_start_error else "")
+                        )
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._warm_ready.wait(), remaining)
+                return self._warm.popleft()
+            finally:
+                self._wanted -= 1
+                self._refill()
+
+    async def run(self, request: ExecutionRequest) -> ExecutionResult:
+        """Executes in a fresh sandbox; raises SandboxUnavailable only for infra failures."""
+        if self._closed:
+            raise SandboxUnavailable("the pool is shutting down")
+        if self._slots.locked() and self._queued >= self.max_queue:
+            raise PoolSaturated(
+                f"all {self.max_concurrency} sandboxes are busy and {self._queued} requests "
+                "are queued",
+                retry_after_s=max(1, int(request.timeout_s // 4)),
+            )
+        self._queued += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._queued -= 1
+        try:
+            sandbox = await self._acquire()
+            self._busy += 1
+            try:
+                result = await sandbox.execute(request)
+            finally:
+                self._busy -= 1
+                self._destroy_later(sandbox)
+        finally:
+            self._slots.release()
+        self.executions += 1
+        if result.status != ExecutionStatus.OK:
+            self.failures += 1
+        return result
+
+    def _destroy_later(self, sandbox: Sandbox) -> None:
+        task = asyncio.create_task(self._destroy(sandbox))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _destroy(sandbox: Sandbox) -> None:
+        try:
+            await sandbox.destroy()
+        except Exception:  # the close-time sweep removes whatever this misses
+            log.exception("could not remove sandbox %s", sandbox.name)
+
+    def health(self) -> Health:
+        capacity = max(0, self.max_concurrency - self._busy - self._queued)
+        return Health(
+            status="degraded" if self.last_start_error else "ok",
+            pool_size=self.size,
+            warm=len(self._warm),
+            busy=self._busy,
+            starting=self._starting,
+            max_concurrency=self.max_concurrency,
+            queued=self._queued,
+            max_queue=self.max_queue,
+            capacity=capacity,
+            executions=self.executions,
+            failures=self.failures,
+            **self.provider.describe(),
+        )
+
+    async def close(self) -> None:
+        """Stops refilling, destroys every sandbox, and sweeps for any that slipped by."""
+        self._closed = True
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        while self._warm:
+            await self._destroy(self._warm.popleft())
+        await self.provider.sweep()

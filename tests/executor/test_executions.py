@@ -1,0 +1,162 @@
+"""The executor contract against the real service, image, kernel and Docker engine."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import time
+
+import docker
+import pytest
+from PIL import Image, ImageStat
+
+from orchestrator.executor_api import ExecutionRequest, ExecutionResult, ExecutionStatus
+from orchestrator.executor_client import ExecutorClient
+from orchestrator.pngcheck import validate_png
+from tests.conftest import RunningExecutor
+
+pytestmark = pytest.mark.docker
+
+CSV = b"year,sales,region\n2020,10,north\n2021,14,north\n2022,9,south\n2023,17,south\n"
+FILES = {"data.csv": base64.b64encode(CSV).decode()}
+LOAD = 'import pandas as pd\ndf = pd.read_csv("data.csv")\n'
+
+PLOTS = {
+    "matplotlib": LOAD + "import matplotlib.pyplot as plt\nplt.plot(df.year, df.sales)\n",
+    "seaborn": LOAD + "import seaborn as sns\nsns.barplot(data=df, x='year', y='sales')\n",
+    "plotly": LOAD + "import plotly.express as px\npx.line(df, x='year', y='sales').show()\n",
+}
+
+
+def run(executor: RunningExecutor, code: str, **kwargs: object) -> ExecutionResult:
+    async def go() -> ExecutionResult:
+        async with ExecutorClient(executor.url, executor.token) as client:
+            request = ExecutionRequest.model_validate({"code": code, "files": FILES, **kwargs})
+            return await client.execute(request)
+
+    return asyncio.run(go())
+
+
+def assert_non_blank_png(b64: str) -> None:
+    data = base64.b64decode(b64)
+    info = validate_png(data)
+    assert info.width > 50 and info.height > 50
+    with Image.open(io.BytesIO(data)) as image:
+        stddev = ImageStat.Stat(image.convert("L")).stddev[0]
+    assert stddev > 1.0, "the PNG is blank"
+
+
+@pytest.mark.parametrize("library", sorted(PLOTS))
+def test_each_library_returns_a_valid_non_blank_png(
+    executor: RunningExecutor, library: str
+) -> None:
+    result = run(executor, PLOTS[library], library=library)
+    assert result.status == ExecutionStatus.OK, result.error
+    assert len(result.images) == 1
+    assert_non_blank_png(result.images[0])
+
+
+def test_exception_returns_error_with_images_drawn_before(executor: RunningExecutor) -> None:
+    code = PLOTS["matplotlib"] + "plt.show()\nraise KeyError('no such column')\n"
+    result = run(executor, code)
+    assert result.status == ExecutionStatus.ERROR
+    assert result.error is not None
+    assert result.error.ename == "KeyError"
+    assert "no such column" in result.error.evalue
+    assert "KeyError" in result.error.traceback
+    assert len(result.images) == 1
+    assert_non_blank_png(result.images[0])
+
+
+def test_figures_left_open_after_backend_switch_are_captured(executor: RunningExecutor) -> None:
+    code = "import matplotlib\nmatplotlib.use('Agg')\n" + PLOTS["matplotlib"]
+    code += "plt.figure()\nplt.bar([1, 2], [3, 4])\n"
+    result = run(executor, code)
+    assert result.status == ExecutionStatus.OK, result.error
+    assert len(result.images) == 2
+
+
+def test_plotly_figure_as_last_expression_is_rendered(executor: RunningExecutor) -> None:
+    result = run(executor, LOAD + "import plotly.express as px\npx.bar(df, x='year', y='sales')")
+    assert result.status == ExecutionStatus.OK, result.error
+    assert len(result.images) == 1
+    assert_non_blank_png(result.images[0])
+
+
+def test_stdout_and_stderr_are_returned(executor: RunningExecutor) -> None:
+    result = run(executor, "import sys\nprint('out')\nprint('err', file=sys.stderr)")
+    assert result.status == ExecutionStatus.OK
+    assert result.stdout == "out\n"
+    assert result.stderr == "err\n"
+
+
+def test_spin_loop_times_out_and_its_container_is_gone(
+    executor: RunningExecutor, docker_client: docker.DockerClient
+) -> None:
+    timeout_s = 3.0
+    result = run(executor, "while True:\n    pass\n", timeout_s=timeout_s)
+    assert result.status == ExecutionStatus.TIMEOUT
+    assert result.duration_s <= timeout_s + 2
+    assert result.sandbox
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        names = [
+            c.attrs["Names"][0].lstrip("/")
+            for c in docker_client.containers.list(all=True, sparse=True)
+        ]
+        if result.sandbox not in names:
+            break
+        time.sleep(0.2)
+    assert result.sandbox not in names
+
+
+def test_memory_hog_is_reported_as_oom(executor: RunningExecutor) -> None:
+    code = "hog = []\nwhile True:\n    hog.append(b'x' * 50_000_000)\n"
+    result = run(executor, code, timeout_s=60)
+    assert result.status == ExecutionStatus.OOM, result.error
+
+
+def test_nothing_survives_from_one_execution_to_the_next(executor: RunningExecutor) -> None:
+    first = run(
+        executor,
+        "import subprocess\nsecret = 42\nopen('left.txt', 'w').write('x')\n"
+        "open('/tmp/left.txt', 'w').write('x')\n"
+        "subprocess.Popen(['sleep', '1000'])\n",
+    )
+    assert first.status == ExecutionStatus.OK, first.error
+    second = run(
+        executor,
+        "import os\n"
+        "exists = os.path.exists\n"
+        "print('secret' in globals(), exists('left.txt'), exists('/tmp/left.txt'))\n"
+        "comms = [open(f'/proc/{p}/comm').read() for p in os.listdir('/proc') if p.isdigit()]\n"
+        "print('sleep\\n' in comms)\n",
+    )
+    assert second.status == ExecutionStatus.OK, second.error
+    assert second.sandbox != first.sandbox
+    assert second.stdout == "False False False\nFalse\n"
+
+
+def test_uploaded_files_are_readable(executor: RunningExecutor) -> None:
+    result = run(
+        executor, LOAD + "print(df.shape, open('data.csv', 'rb').read() == " + repr(CSV) + ")"
+    )
+    assert result.status == ExecutionStatus.OK, result.error
+    assert result.stdout == "(4, 3) True\n"
+
+
+def test_more_concurrent_executions_than_the_pool_all_complete(
+    executor: RunningExecutor,
+) -> None:
+    async def go() -> list[ExecutionResult]:
+        async with ExecutorClient(executor.url, executor.token) as client:
+            requests = [
+                ExecutionRequest(code=f"print({i})", files=FILES, timeout_s=60) for i in range(5)
+            ]
+            return await asyncio.gather(*(client.execute(r) for r in requests))
+
+    results = asyncio.run(go())
+    assert [r.status for r in results] == [ExecutionStatus.OK] * 5
+    assert [r.stdout for r in results] == [f"{i}\n" for i in range(5)]
+    assert len({r.sandbox for r in results}) == 5
