@@ -4,18 +4,14 @@ the guarantee that no project container outlives the test session."""
 from __future__ import annotations
 
 import os
-import secrets
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import docker
-import httpx
 import pytest
+
+from orchestrator.local_executor import LocalExecutor
 
 REPO = Path(__file__).resolve().parents[1]
 SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "ppb/sandbox:latest")
@@ -65,69 +61,20 @@ def no_leftover_containers() -> Iterator[None]:
     assert not left, f"sandbox containers left behind: {left}"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class RunningExecutor:
-    url: str
-    token: str
-    fleet: str
-    process: subprocess.Popen[bytes]
-    log: Path
+RunningExecutor = LocalExecutor
 
 
 def start_executor(
     tmp: Path, *, fleet: str, pool_size: int = 2, extra_env: dict[str, str] | None = None
-) -> RunningExecutor:
+) -> LocalExecutor:
     """Starts the real executor service as a process and waits until it is healthy."""
-    port, token = free_port(), secrets.token_urlsafe(16)
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/root"),
-        "EXECUTOR_TOKEN": token,
-        "EXECUTOR_PORT": str(port),
-        "EXECUTOR_POOL_SIZE": str(pool_size),
-        "EXECUTOR_MAX_CONCURRENCY": str(pool_size),
-        "EXECUTOR_SANDBOX__FLEET": fleet,
-        "EXECUTOR_SANDBOX__IMAGE": SANDBOX_IMAGE,
-        **(extra_env or {}),
-    }
-    log = tmp / f"executor-{fleet}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "orchestrator.serve_executor"],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"executor exited early:\n{log.read_text()}")
-        try:
-            health = httpx.get(f"{url}/healthz", timeout=2).json()
-            if health["warm"] >= 1:
-                return RunningExecutor(url, token, fleet, process, log)
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    process.kill()
-    raise RuntimeError(f"executor did not become healthy:\n{log.read_text()}")
+    return LocalExecutor(
+        tmp, fleet=fleet, pool_size=pool_size, image=SANDBOX_IMAGE, extra_env=extra_env
+    ).start()
 
 
-def stop_executor(executor: RunningExecutor) -> None:
-    executor.process.terminate()
-    try:
-        executor.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        executor.process.kill()
-        executor.process.wait()
+def stop_executor(executor: LocalExecutor) -> None:
+    executor.stop()
 
 
 @pytest.fixture(scope="session")

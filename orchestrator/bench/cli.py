@@ -1,0 +1,291 @@
+"""`python -m orchestrator.bench`: run, re-judge, summarise and compare benchmark runs.
+
+Settings come from the environment under the names `make bench` passes on (MODEL=,
+DATASET=, LIMIT=, ...; see README). Every user error ends the program with one message
+saying what to change; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from judge.client import JudgeClient
+from orchestrator.bench.dataset import DEFAULT_SEED, DatasetError, load_bench_dataset, parse_ids
+from orchestrator.bench.dataset import select_items as select
+from orchestrator.bench.local_model import LocalModelError, LocalModelServer, local_model_path
+from orchestrator.bench.models import Endpoint, ModelSpec, RegistryError, resolve_model
+from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits
+from orchestrator.bench.prompts import (
+    PromptError,
+    check_descriptor,
+    check_library,
+    check_task_variant,
+    load_instructs,
+)
+from orchestrator.bench.providers import ModelError, make_generator
+from orchestrator.bench.records import ItemOutcome, RunConfig
+from orchestrator.bench.report import ReportError, write_report
+from orchestrator.bench.results_store import ResultsError, ResultsStore
+from orchestrator.bench.stats import build_summary
+from orchestrator.bench.summary_models import Summary
+from orchestrator.bench.tables import comparison_table, run_table
+from orchestrator.executor_api import ExecutionRequest, ExecutionResult
+from orchestrator.executor_client import ExecutorClient
+from orchestrator.local_executor import LocalExecutor, LocalExecutorError
+
+console = Console(stderr=True)
+
+
+class UsageError(Exception):
+    """A setting is wrong; the message says which and what to do."""
+
+
+class BenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
+
+    model: str = Field("qwen-coder-1.5b", validation_alias="MODEL")
+    dataset: str | None = Field(None, validation_alias="DATASET")
+    library: str = Field("matplotlib", validation_alias="LIBRARY")
+    descriptor: str = Field("head", validation_alias="DESCRIPTOR")
+    task: str = Field("full", validation_alias="TASK")
+    limit: int | None = Field(None, ge=1, validation_alias="LIMIT")
+    ids: str | None = Field(None, validation_alias="IDS")
+    seed: int = Field(DEFAULT_SEED, validation_alias="SEED")
+    repeats: int = Field(1, ge=1, le=100, validation_alias="REPEATS")
+    instructs: Path | None = Field(None, validation_alias="INSTRUCTS")
+    executors: str | None = Field(None, validation_alias="EXECUTORS")
+    executor_token: SecretStr | None = Field(None, validation_alias="EXECUTOR_TOKEN")
+    judge_url: str | None = Field(None, validation_alias="JUDGE_URL")
+    judge_token: SecretStr | None = Field(None, validation_alias="JUDGE_TOKEN")
+    run_id: str | None = Field(None, validation_alias="RUN_ID")
+    results_dir: Path = Field(Path("results"), validation_alias="RESULTS_DIR")
+    timeout_s: float = Field(60.0, gt=0, le=600, validation_alias="TIMEOUT_S")
+    pool_size: int = Field(2, ge=1, validation_alias="POOL_SIZE")
+
+
+def default_run_id(settings: BenchSettings, spec: ModelSpec, ids: list[int]) -> str:
+    """Same command, same run id: re-running resumes instead of starting over."""
+    key = json.dumps(
+        [
+            spec.provider_model,
+            settings.library,
+            settings.descriptor,
+            settings.task,
+            ids,
+            settings.repeats,
+            str(settings.dataset),
+            _file_digest(settings.instructs),
+        ]
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    slug = "".join(c if c.isalnum() or c in "-." else "-" for c in spec.alias)
+    return f"{slug}-{settings.library}-{settings.descriptor}-{settings.task}-{digest}"
+
+
+def _file_digest(path: Path | None) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else None
+
+
+def single_executor(client: ExecutorClient) -> ExecuteFn:
+    async def execute(request: ExecutionRequest) -> tuple[ExecutionResult, str]:
+        return await client.execute(request), client.base_url
+
+    return execute
+
+
+@asynccontextmanager
+async def executors(settings: BenchSettings, run_dir: Path) -> AsyncIterator[ExecuteFn]:
+    """The configured executor, or a local one started for this run and stopped after."""
+    if settings.executors:
+        urls = [u.strip() for u in settings.executors.split(",") if u.strip()]
+        if settings.executor_token is None:
+            raise UsageError("EXECUTORS is set: set EXECUTOR_TOKEN to the executors' token too")
+        if len(urls) != 1:
+            raise UsageError("several EXECUTORS need the dispatcher (orchestrator.dispatch)")
+        async with ExecutorClient(urls[0], settings.executor_token.get_secret_value()) as client:
+            await client.health()
+            yield single_executor(client)
+        return
+    fleet = f"bench{datetime.now(UTC):%H%M%S}"
+    console.print(f"starting a local executor (pool of {settings.pool_size}) …")
+    local = await asyncio.to_thread(
+        LocalExecutor(run_dir / "logs", fleet=fleet, pool_size=settings.pool_size).start
+    )
+    try:
+        async with ExecutorClient(local.url, local.token) as client:
+            yield single_executor(client)
+    finally:
+        await asyncio.to_thread(local.stop)
+
+
+@asynccontextmanager
+async def model_endpoint(spec: ModelSpec) -> AsyncIterator[Endpoint]:
+    if not spec.served_locally:
+        yield spec.endpoint()
+        return
+    console.print(f"starting the local model server for {spec.alias} …")
+    async with LocalModelServer(local_model_path()) as server:
+        yield server.endpoint
+
+
+async def run_bench(settings: BenchSettings) -> Path:
+    spec = resolve_model(settings.model)
+    library = check_library(settings.library)
+    check_descriptor(settings.descriptor)
+    check_task_variant(settings.task)
+    instructs = load_instructs(settings.instructs)
+    dataset = load_bench_dataset(settings.dataset)
+    if report := dataset.skipped_report():
+        console.print(f"[yellow]{report}")
+    items = select(
+        dataset,
+        ids=parse_ids(settings.ids) if settings.ids else None,
+        limit=settings.limit,
+        seed=settings.seed,
+    )
+    ids = [item.id for item in items]
+    run_id = settings.run_id or default_run_id(settings, spec, ids)
+    store = ResultsStore(settings.results_dir / run_id)
+    config = RunConfig(
+        run_id=run_id,
+        model=spec.alias,
+        provider_model=spec.provider_model,
+        library=library,
+        descriptor=settings.descriptor,
+        task_variant=settings.task,
+        dataset=dataset.source,
+        item_ids=ids,
+        repeats=settings.repeats,
+        judge=settings.judge_url,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+    if store.config_path.exists():
+        old = store.read_config()
+        if old.item_ids != ids or old.provider_model != spec.provider_model:
+            raise UsageError(f"{store.run_dir} holds another run's results; set another RUN_ID")
+        config = config.model_copy(update={"started_at": old.started_at})
+    store.write_config(config)
+    console.print(f"run [bold]{run_id}[/]: {len(items)} items × {settings.repeats} repeats")
+
+    if settings.judge_url and settings.judge_token is None:
+        raise UsageError("JUDGE_URL is set: set JUDGE_TOKEN to the judge's token too")
+    async with AsyncExitStack() as stack:
+        execute = await stack.enter_async_context(executors(settings, store.run_dir))
+        endpoint = await stack.enter_async_context(model_endpoint(spec))
+        generator = await stack.enter_async_context(make_generator(spec, endpoint))
+        judge = None
+        if settings.judge_url and settings.judge_token:
+            judge = await stack.enter_async_context(
+                JudgeClient(settings.judge_url, settings.judge_token.get_secret_value())
+            )
+        progress = await stack.enter_async_context(_progress())
+        pipeline = Pipeline(
+            config=config,
+            items=items,
+            instructs=instructs,
+            generator=generator,
+            execute=execute,
+            judge=judge,
+            store=store,
+            limits=StageLimits(generate=spec.concurrency, execute=settings.pool_size),
+            timeout_s=settings.timeout_s,
+            progress=progress,
+        )
+        await pipeline.run()
+    return finish(store)
+
+
+@asynccontextmanager
+async def _progress() -> AsyncIterator[Progress]:
+    progress = Progress(
+        TextColumn("{task.description:>8}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    with progress:
+        yield progress
+
+
+def finish(store: ResultsStore) -> Path:
+    """Summary, closing table and report from what is stored."""
+    records = store.load()
+    summary = build_summary(store.read_config(), records)
+    store.write_summary(summary)
+    Console().print(run_table(summary))
+    infra = sum(r.outcome == ItemOutcome.INFRA_ERROR for r in records)
+    if infra:
+        console.print(
+            f"[yellow]{infra} item(s) hit infrastructure errors; run the same command "
+            "again to retry them"
+        )
+    write_report([store.run_dir], store.report_path)
+    print(f"summary: {store.summary_path}")
+    print(f"report:  {store.report_path}")
+    return store.report_path
+
+
+def load_summaries(run_dirs: Sequence[Path]) -> list[Summary]:
+    summaries = []
+    for run_dir in run_dirs:
+        store = ResultsStore(run_dir)
+        if not store.summary_path.exists():
+            raise UsageError(f"{store.summary_path} is missing; run `stats {run_dir}` first")
+        summaries.append(Summary.model_validate_json(store.summary_path.read_text()))
+    return summaries
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m orchestrator.bench", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run (or resume) the benchmark with settings from the env")
+    stats = sub.add_parser("stats", help="recompute summary.json, table and report of a run")
+    stats.add_argument("run_dir", type=Path)
+    compare = sub.add_parser("compare", help="several runs side by side (Tables I-III)")
+    compare.add_argument("run_dirs", type=Path, nargs="+")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "run":
+            asyncio.run(run_bench(BenchSettings()))
+        elif args.command == "stats":
+            finish(ResultsStore(args.run_dir))
+        else:
+            Console().print(comparison_table(load_summaries(args.run_dirs)))
+    except ValidationError as exc:
+        console.print(f"[red]invalid setting:[/] {exc}")
+        return 2
+    except (
+        UsageError,
+        RegistryError,
+        DatasetError,
+        PromptError,
+        ResultsError,
+        ModelError,
+        LocalModelError,
+        LocalExecutorError,
+        ReportError,
+    ) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        return 2
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted; finished items are saved, run again to resume")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

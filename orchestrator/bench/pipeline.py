@@ -1,0 +1,296 @@
+"""The benchmark pipeline: generate → execute → judge, as three overlapping stages.
+
+Each stage has its own concurrency and hands work on through a bounded queue, so a slow
+stage pushes back on the one before it instead of piling up memory, and a run's wall time
+approaches its slowest stage rather than the sum. Every finished item is appended to
+items.jsonl at once.
+
+Failures are sorted by whose they are. The model's: no code, wrong library, code that
+errs, times out, runs out of memory or crashes — these are results. The infrastructure's:
+an unreachable model endpoint, executor or judge after retries — the item is stored as
+`infra_error`, left out of the statistics and retried on resume. A configuration error
+(bad key, unknown model id) stops the run with its message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from rich.progress import Progress, TaskID
+
+from judge.api import JudgementRequest, JudgementResponse
+from judge.client import JudgeClient, JudgeClientError
+from orchestrator.bench.code_extraction import extract_code, is_wrong_library
+from orchestrator.bench.dataset import BenchItem
+from orchestrator.bench.descriptors import DescriptorError
+from orchestrator.bench.prompts import Instructs, TaskVariant, build_prompt, task_text
+from orchestrator.bench.providers import Generator, ModelBadRequestError, ModelUnavailable
+from orchestrator.bench.records import (
+    ExecStatus,
+    Execution,
+    ItemOutcome,
+    ItemRecord,
+    Judgement,
+    Library,
+    Prompt,
+    RunConfig,
+    Timings,
+)
+from orchestrator.bench.results_store import ResultsStore
+from orchestrator.executor_api import ExecutionRequest, ExecutionResult
+from orchestrator.executor_client import ExecutorClientError
+
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+DEFAULT_LOADER = 'import pandas as pd\ndf = pd.read_csv("data.csv")\n'
+
+# Runs one execution somewhere; returns the result and which executor ran it.
+ExecuteFn = Callable[[ExecutionRequest], Awaitable[tuple[ExecutionResult, str]]]
+
+
+@dataclass(frozen=True)
+class StageLimits:
+    generate: int = 1
+    execute: int = 2
+    judge: int = 4
+    queue: int = 4  # items waiting between two stages
+
+
+@dataclass
+class Work:
+    item: BenchItem
+    repeat: int
+    prompt: Prompt
+    started: float = field(default_factory=time.monotonic)
+    response: str = ""
+    code: str = ""
+    wrong_library: bool = False
+    execution: Execution | None = None
+    images: list[str] = field(default_factory=list)
+    timings: Timings = field(default_factory=Timings)
+    infra_error: str | None = None
+
+
+class _Done:
+    """Queue sentinel: the stage before has finished."""
+
+
+DONE = _Done()
+
+
+class Pipeline:
+    def __init__(
+        self,
+        *,
+        config: RunConfig,
+        items: list[BenchItem],
+        instructs: Instructs,
+        generator: Generator,
+        execute: ExecuteFn,
+        judge: JudgeClient | None,
+        store: ResultsStore,
+        limits: StageLimits,
+        timeout_s: float,
+        progress: Progress | None = None,
+    ) -> None:
+        self.config = config
+        self.items = items
+        self.instructs = instructs
+        self.generator = generator
+        self.execute = execute
+        self.judge = judge
+        self.store = store
+        self.limits = limits
+        self.timeout_s = timeout_s
+        self.progress = progress
+        self._bars: dict[str, TaskID] = {}
+        self.written = 0
+
+    @property
+    def library(self) -> Library:
+        return self.config.library
+
+    def pending(self) -> list[tuple[BenchItem, int]]:
+        done = self.store.compact()
+        return [
+            (item, repeat)
+            for repeat in range(self.config.repeats)
+            for item in self.items
+            if (repeat, item.id) not in done
+        ]
+
+    async def run(self) -> int:
+        """Runs every unfinished (item, repeat); returns how many records it wrote."""
+        todo = self.pending()
+        for stage in ("generate", "execute", "judge"):
+            if self.progress is not None:
+                self._bars[stage] = self.progress.add_task(stage, total=len(todo))
+        to_execute: asyncio.Queue[Work | _Done] = asyncio.Queue(self.limits.queue)
+        to_judge: asyncio.Queue[Work | _Done] = asyncio.Queue(self.limits.queue)
+        source: asyncio.Queue[tuple[BenchItem, int] | _Done] = asyncio.Queue()
+        for pair in todo:
+            source.put_nowait(pair)
+        async with asyncio.TaskGroup() as group:
+            limits = self.limits
+            group.create_task(
+                self._stage(limits.generate, source, self._generate, to_execute, limits.execute)
+            )
+            group.create_task(
+                self._stage(limits.execute, to_execute, self._execute, to_judge, limits.judge)
+            )
+            group.create_task(self._stage(limits.judge, to_judge, self._judge, None))
+            for _ in range(self.limits.generate):
+                source.put_nowait(DONE)
+        return self.written
+
+    async def _stage(
+        self,
+        workers: int,
+        inbox: asyncio.Queue[In | _Done],
+        step: Callable[[In], Awaitable[Out]],
+        outbox: asyncio.Queue[Out | _Done] | None,
+        next_workers: int = 0,
+    ) -> None:
+        async def worker() -> None:
+            while not isinstance(job := await inbox.get(), _Done):
+                out = await step(job)
+                if outbox is not None:
+                    await outbox.put(out)
+
+        await asyncio.gather(*(worker() for _ in range(workers)))
+        if outbox is not None:
+            for _ in range(next_workers):
+                await outbox.put(DONE)
+
+    def _advance(self, stage: str) -> None:
+        if self.progress is not None and stage in self._bars:
+            self.progress.advance(self._bars[stage])
+
+    async def _generate(self, job: tuple[BenchItem, int]) -> Work:
+        item, repeat = job
+        variant: TaskVariant = self.config.task_variant  # type: ignore[assignment]
+        try:
+            prompt = build_prompt(
+                item,
+                instructs=self.instructs,
+                library=self.library,
+                descriptor=self.config.descriptor,
+                variant=variant,
+            )
+        except DescriptorError as exc:
+            work = Work(item, repeat, Prompt(system="", user=""))
+            work.infra_error = f"the item's data cannot be described: {exc}"
+            self._advance("generate")
+            return work
+        work = Work(item, repeat, prompt)
+        try:
+            generation = await self.generator.generate(prompt.system, prompt.user)
+        except (ModelUnavailable, ModelBadRequestError) as exc:
+            work.infra_error = f"model endpoint: {exc}"
+        else:
+            work.response = generation.text
+            work.timings.generation_s = round(generation.total_s, 3)
+            work.code = extract_code(generation.text)
+            work.wrong_library = bool(work.code) and is_wrong_library(work.code, self.library)
+        self._advance("generate")
+        return work
+
+    async def _execute(self, work: Work) -> Work:
+        if work.infra_error is None and not work.code:
+            work.execution = Execution(status=ExecStatus.NO_CODE)
+        elif work.infra_error is None:
+            loader = work.item.code_data or DEFAULT_LOADER
+            request = ExecutionRequest(
+                code=loader.rstrip("\n") + "\n" + work.code,
+                files={"data.csv": base64.b64encode(work.item.data_csv).decode()},
+                library=self.library,
+                timeout_s=self.timeout_s,
+            )
+            started = time.monotonic()
+            try:
+                result, executor = await self.execute(request)
+            except ExecutorClientError as exc:
+                work.infra_error = f"executor: {exc}"
+            else:
+                work.images = result.images
+                work.execution = Execution(
+                    status=ExecStatus(result.status.value),
+                    ename=result.error.ename if result.error else None,
+                    evalue=result.error.evalue if result.error else None,
+                    traceback=result.error.traceback if result.error else "",
+                    stdout=result.stdout,
+                    stderr=result.stderr,
+                    duration_s=result.duration_s,
+                    executor=executor,
+                )
+                work.timings.execution_s = round(time.monotonic() - started, 3)
+        self._advance("execute")
+        return work
+
+    async def _judge(self, work: Work) -> None:
+        visual = task = Judgement(reason="not judged")
+        if work.infra_error is None and self.judge is not None:
+            started = time.monotonic()
+            try:
+                visual, task = await self._judgements(work, self.judge)
+            except JudgeClientError as exc:
+                work.infra_error = f"judge: {exc}"
+            work.timings.judging_s = round(time.monotonic() - started, 3)
+        await self.store.append(self._record(work, visual, task))
+        self.written += 1
+        self._advance("judge")
+
+    async def _judgements(self, work: Work, judge: JudgeClient) -> tuple[Judgement, Judgement]:
+        if work.wrong_library or not work.images:
+            reason = "wrong library" if work.wrong_library else "no plot"
+            return Judgement(reason=reason), Judgement(reason=reason)
+        images = [base64.b64decode(image) for image in work.images]
+        item = work.item
+        requests: list[JudgementRequest] = [
+            JudgementRequest.for_task(images, item.plot_description, item.plot_style)
+        ]
+        if item.reference_images:
+            requests.append(JudgementRequest.for_visual(images[0], item.reference_images[0]))
+        replies = await asyncio.gather(*(judge.judge(request) for request in requests))
+        task = _judgement(replies[0])
+        visual = _judgement(replies[1]) if len(replies) > 1 else Judgement(reason="no reference")
+        return visual, task
+
+    def _record(self, work: Work, visual: Judgement, task: Judgement) -> ItemRecord:
+        item = work.item
+        variant: TaskVariant = self.config.task_variant  # type: ignore[assignment]
+        return ItemRecord(
+            run_id=self.config.run_id,
+            item_id=item.id,
+            repeat=work.repeat,
+            outcome=ItemOutcome.INFRA_ERROR if work.infra_error else ItemOutcome.DONE,
+            infra_error=work.infra_error,
+            model=self.config.model,
+            provider_model=self.config.provider_model,
+            library=self.library,
+            descriptor=self.config.descriptor,
+            task_variant=self.config.task_variant,
+            task=task_text(item, variant),
+            prompt=work.prompt,
+            response=work.response,
+            code=work.code,
+            wrong_library=work.wrong_library,
+            execution=work.execution,
+            images=work.images,
+            reference_images=[base64.b64encode(png).decode() for png in item.reference_images],
+            visual=visual,
+            task_score=task,
+            timings=work.timings,
+            finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+
+
+def _judgement(reply: JudgementResponse) -> Judgement:
+    return Judgement(score=reply.score, raw=reply.raw, judge=reply.judge, cached=reply.cached)

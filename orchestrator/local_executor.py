@@ -1,0 +1,110 @@
+"""Runs an executor service as a child process on loopback (for `make bench` and tests).
+
+Used when no EXECUTORS are given: the benchmark starts its own executor with a random token
+and stops it afterwards; stopping it removes every sandbox it made.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class LocalExecutorError(RuntimeError):
+    """The local executor service did not come up; the message holds its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalExecutor:
+    def __init__(
+        self,
+        log_dir: Path,
+        *,
+        fleet: str,
+        pool_size: int = 2,
+        image: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        startup_timeout_s: float = 180.0,
+    ) -> None:
+        self.port = free_port()
+        self.token = secrets.token_urlsafe(24)
+        self.fleet = fleet
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log_dir / f"executor-{fleet}.log"
+        self.startup_timeout_s = startup_timeout_s
+        # Only what the service needs: none of the caller's secrets reach it.
+        self.env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "HOME": os.environ.get("HOME", "/root"),
+            "EXECUTOR_TOKEN": self.token,
+            "EXECUTOR_PORT": str(self.port),
+            "EXECUTOR_POOL_SIZE": str(pool_size),
+            "EXECUTOR_MAX_CONCURRENCY": str(pool_size),
+            "EXECUTOR_SANDBOX__FLEET": fleet,
+            "EXECUTOR_SANDBOX__IMAGE": image
+            or os.environ.get("SANDBOX_IMAGE", "ppb/sandbox:latest"),
+            **({"DOCKER_HOST": os.environ["DOCKER_HOST"]} if "DOCKER_HOST" in os.environ else {}),
+            **(extra_env or {}),
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Self:
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "orchestrator.serve_executor"],
+                cwd=REPO,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + self.startup_timeout_s
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise LocalExecutorError(f"executor exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).json()["warm"] >= 1:
+                    return self
+            except (httpx.HTTPError, ValueError, KeyError):
+                pass
+            time.sleep(0.5)
+        self.stop()
+        raise LocalExecutorError(f"executor was not healthy in time:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        """SIGTERM (the service then removes its sandboxes), SIGKILL as a last resort."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
