@@ -50,13 +50,13 @@ def project_containers(client: docker.DockerClient, fleet: str | None = None) ->
 
 @pytest.fixture(scope="session", autouse=True)
 def no_leftover_containers() -> Iterator[None]:
-    """After the whole session, no container of any test fleet may remain."""
+    """After the whole session, no container of this session's fleets may remain."""
     yield
     try:
         client = docker.from_env()
     except docker.errors.DockerException:
         return
-    left = [n for n in project_containers(client) if "-test" in n]
+    left = [n for n in project_containers(client) if f"-{TEST_FLEET}" in n]
     client.close()
     assert not left, f"sandbox containers left behind: {left}"
 

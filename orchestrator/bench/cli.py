@@ -25,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from judge.client import JudgeClient
 from orchestrator.bench.dataset import DEFAULT_SEED, DatasetError, load_bench_dataset, parse_ids
 from orchestrator.bench.dataset import select_items as select
+from orchestrator.bench.descriptors import DescriptorError
 from orchestrator.bench.local_model import LocalModelError, LocalModelServer, local_model_path
 from orchestrator.bench.models import Endpoint, ModelSpec, RegistryError, resolve_model
 from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits
@@ -43,10 +44,10 @@ from orchestrator.bench.stats import build_summary
 from orchestrator.bench.summary_models import Summary
 from orchestrator.bench.tables import comparison_table, run_table
 from orchestrator.executor_api import ExecutionRequest, ExecutionResult
-from orchestrator.executor_client import ExecutorClient
+from orchestrator.executor_client import ExecutorClient, ExecutorClientError
 from orchestrator.local_executor import LocalExecutor, LocalExecutorError
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 
 
 class UsageError(Exception):
@@ -143,6 +144,8 @@ async def model_endpoint(spec: ModelSpec) -> AsyncIterator[Endpoint]:
 
 async def run_bench(settings: BenchSettings) -> Path:
     spec = resolve_model(settings.model)
+    if not spec.served_locally:
+        spec.endpoint()  # a missing key or base URL fails now, before anything starts
     library = check_library(settings.library)
     check_descriptor(settings.descriptor)
     check_task_variant(settings.task)
@@ -273,10 +276,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         RegistryError,
         DatasetError,
         PromptError,
+        DescriptorError,
         ResultsError,
         ModelError,
         LocalModelError,
         LocalExecutorError,
+        ExecutorClientError,
         ReportError,
     ) as exc:
         console.print(f"[red]error:[/] {exc}")
