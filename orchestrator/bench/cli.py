@@ -17,7 +17,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -75,6 +75,11 @@ class BenchSettings(BaseSettings):
     results_dir: Path = Field(Path("results"), validation_alias="RESULTS_DIR")
     timeout_s: float = Field(60.0, gt=0, le=600, validation_alias="TIMEOUT_S")
     pool_size: int = Field(2, ge=1, validation_alias="POOL_SIZE")
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _all_means_no_limit(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "all" else value
 
 
 def default_run_id(settings: BenchSettings, spec: ModelSpec, ids: list[int]) -> str:

@@ -24,19 +24,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
-from typing import TypeVar
 
 import jinja2
 import matplotlib
 from markupsafe import Markup
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from PIL import Image
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, Judgement, RunConfig
+from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
+from orchestrator.bench.results_store import ResultsError, ResultsStore
+from orchestrator.bench.stats import ItemScore, ScoreKind, final_records, item_score
 from orchestrator.bench.summary_models import Summary
 from orchestrator.pngcheck import InvalidPng, validate_png
 
@@ -54,13 +56,14 @@ class InvalidResults(ReportError):
 
 
 THUMB_MAX_SIZE = (320, 640)  # width, height in px; larger images open full size on click
+THUMB_COLORS = 128
 CHART_DPI = 100
 SCORE_BINS = list(range(0, 101, 10))
 TEMPLATES_DIR = Path(__file__).with_name("report_templates")
 DEFAULT_NAME = "report.html"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HIGHLIGHT = HtmlFormatter(cssclass="highlight")
-_Model = TypeVar("_Model", bound=BaseModel)
+_HIGHLIGHT_CSS: str = _HIGHLIGHT.get_style_defs(".highlight")  # type: ignore[no-untyped-call]
 
 
 # --- loading ------------------------------------------------------------------------------
@@ -74,56 +77,48 @@ class RunResults:
     records: list[ItemRecord]  # the last record of each (item, repeat), by item id and repeat
     superseded: int  # earlier records of an (item, repeat) replaced by a later line
 
+    @property
+    def judged(self) -> bool:
+        return self.config.judge is not None
 
-def _read_model(path: Path, model: type[_Model]) -> _Model:
+    def scores(self, kind: ScoreKind) -> list[int]:
+        """The scores that count in the statistics, by the rules of orchestrator.bench.stats."""
+        states = [item_score(r, kind, judged=self.judged) for r in self.records if _done(r)]
+        return [s.value for s in states if s.state == "scored" and s.value is not None]
+
+
+def _read_summary(path: Path) -> Summary | None:
+    if not path.is_file():
+        return None
     try:
-        return model.model_validate_json(path.read_bytes())
+        return Summary.model_validate_json(path.read_bytes())
     except ValidationError as exc:
-        raise InvalidResults(f"{path} is not a valid {model.__name__}: {exc}") from exc
-
-
-def _read_records(path: Path) -> tuple[list[ItemRecord], int]:
-    latest: dict[tuple[int, int], ItemRecord] = {}
-    lines = 0
-    with path.open("rb") as lines_file:
-        for number, line in enumerate(lines_file, start=1):
-            if not line.strip():
-                continue
-            lines += 1
-            try:
-                record = ItemRecord.model_validate_json(line)
-            except ValidationError as exc:
-                raise InvalidResults(
-                    f"{path} line {number} is not a valid ItemRecord (fix or delete that line, "
-                    f"then rebuild the report): {exc}"
-                ) from exc
-            # A resumed run appends a new record for an item whose earlier try failed.
-            latest[(record.item_id, record.repeat)] = record
-    records = [latest[key] for key in sorted(latest)]
-    return records, lines - len(records)
+        raise InvalidResults(f"{path} is not a valid Summary: {exc}") from exc
 
 
 def load_run(run_dir: Path) -> RunResults:
     """Reads one run's stored results; raises ReportError saying what is missing or wrong."""
     if not run_dir.is_dir():
         raise MissingResults(f"{run_dir} is not a directory: give a run's folder, results/<run-id>")
-    config_path, items_path = run_dir / "config.json", run_dir / "items.jsonl"
-    for needed in (config_path, items_path):
-        if not needed.is_file():
-            raise MissingResults(
-                f"{needed} is missing: {run_dir} is not a benchmark run folder, or its run "
-                "stopped before writing it"
-            )
-    config = _read_model(config_path, RunConfig)
-    summary_path = run_dir / "summary.json"
-    summary = _read_model(summary_path, Summary) if summary_path.is_file() else None
+    store = ResultsStore(run_dir)
+    if not store.items_path.is_file():
+        raise MissingResults(
+            f"{store.items_path} is missing: {run_dir} is not a benchmark run folder, or its "
+            "run stopped before finishing any item"
+        )
+    try:
+        config = store.read_config()
+        stored = store.load()
+    except ResultsError as exc:
+        raise InvalidResults(f"{exc} (fix or delete it, then rebuild the report)") from exc
+    summary = _read_summary(store.summary_path)
     if summary is not None and summary.run_id != config.run_id:
         raise InvalidResults(
-            f"{summary_path} belongs to run {summary.run_id!r} but config.json to "
+            f"{store.summary_path} belongs to run {summary.run_id!r} but config.json to "
             f"{config.run_id!r}: the folder mixes two runs"
         )
-    records, superseded = _read_records(items_path)
-    return RunResults(run_dir, config, summary, records, superseded)
+    records = sorted(final_records(stored), key=lambda r: (r.item_id, r.repeat))
+    return RunResults(run_dir, config, summary, records, len(stored) - len(records))
 
 
 # --- images -------------------------------------------------------------------------------
@@ -153,10 +148,12 @@ def embed_png(encoded: str, caption: str) -> ImageView:
     if info.width <= THUMB_MAX_SIZE[0] and info.height <= THUMB_MAX_SIZE[1]:
         return ImageView(caption, _data_uri(png), None, size, None)
     with Image.open(io.BytesIO(png)) as image:
-        thumb = image.convert("RGB" if image.mode == "RGB" else "RGBA")
+        thumb = image.convert("RGBA")
     thumb.thumbnail(THUMB_MAX_SIZE, Image.Resampling.LANCZOS)
+    # A palette keeps plot thumbnails about a quarter the size of full-colour PNGs.
+    palette = thumb.quantize(THUMB_COLORS, Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    thumb.save(out, format="PNG", optimize=True)
+    palette.save(out, format="PNG", optimize=True)
     return ImageView(caption, _data_uri(out.getvalue()), _data_uri(png), size, None)
 
 
@@ -175,16 +172,17 @@ def _figure_uri(fig: Figure) -> str:
     return _data_uri(out.getvalue())
 
 
-def _done(run: RunResults) -> list[ItemRecord]:
-    return [r for r in run.records if r.outcome is ItemOutcome.DONE]
+def _done(record: ItemRecord) -> bool:
+    return record.outcome is ItemOutcome.DONE
 
 
 def score_histograms(runs: Sequence[RunResults], labels: Sequence[str]) -> Chart:
     fig = Figure(figsize=(9, 3.2))
     axes = fig.subplots(1, 2, sharey=True)
-    for ax, (name, field) in zip(axes, (("Visual", "visual"), ("Task", "task_score")), strict=True):
+    kinds: tuple[ScoreKind, ...] = ("visual", "task")
+    for ax, kind in zip(axes, kinds, strict=True):
         for run, label in zip(runs, labels, strict=True):
-            scores = [s for r in _done(run) if (s := getattr(r, field).score) is not None]
+            scores = run.scores(kind)
             ax.hist(
                 scores,
                 bins=SCORE_BINS,
@@ -192,9 +190,10 @@ def score_histograms(runs: Sequence[RunResults], labels: Sequence[str]) -> Chart
                 linewidth=1.5,
                 label=f"{label} ({len(scores)} scored)",
             )
-        ax.set_title(f"{name} score")
+        ax.set_title(f"{kind.capitalize()} score")
         ax.set_xlabel("score (0-100)")
         ax.set_xlim(0, 100)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.legend(fontsize="small", loc="upper left")
     axes[0].set_ylabel("items")
     return Chart("Score histograms", _figure_uri(fig))
@@ -225,7 +224,7 @@ def outcome_counts(run: RunResults) -> dict[str, int]:
 
 
 def outcome_chart(runs: Sequence[RunResults], labels: Sequence[str]) -> Chart:
-    fig = Figure(figsize=(9, 0.6 + 0.35 * len(OUTCOME_CATEGORIES) * max(1, len(runs) * 0.7)))
+    fig = Figure(figsize=(9, 0.6 + 0.3 * len(OUTCOME_CATEGORIES) * (0.6 + 0.4 * len(runs))))
     ax = fig.subplots()
     height = 0.8 / len(runs)
     for index, (run, label) in enumerate(zip(runs, labels, strict=True)):
@@ -237,6 +236,7 @@ def outcome_chart(runs: Sequence[RunResults], labels: Sequence[str]) -> Chart:
         [i + 0.4 - height / 2 for i in range(len(OUTCOME_CATEGORIES))], OUTCOME_CATEGORIES
     )
     ax.invert_yaxis()
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_xlabel("items")
     ax.margins(x=0.1)
     if len(runs) > 1:
@@ -311,6 +311,8 @@ class Card:
     references: list[ImageView]
     code_html: Markup
     traceback: str
+    visual: ItemScore | None  # None for an infrastructure error: it has no scores
+    task: ItemScore | None
     failed: bool
     unjudged: bool
 
@@ -328,11 +330,12 @@ class RunSection:
     planned: int
 
 
-def _judged(judgement: Judgement) -> bool:
-    return judgement.score is not None
+def _highlighted(code: str) -> Markup:
+    # Pygments escapes the code it highlights.
+    return Markup(highlight(code, PythonLexer(), _HIGHLIGHT) if code else "")  # noqa: S704
 
 
-def build_card(record: ItemRecord, order: int) -> Card:
+def build_card(record: ItemRecord, order: int, *, judged: bool) -> Card:
     generated = [
         embed_png(png, f"generated image {n}" if len(record.images) > 1 else "generated image")
         for n, png in enumerate(record.images, start=1)
@@ -342,17 +345,21 @@ def build_card(record: ItemRecord, order: int) -> Card:
         for n, png in enumerate(record.reference_images, start=1)
     ]
     execution = record.execution
-    done = record.outcome is ItemOutcome.DONE
+    done = _done(record)
+    visual = item_score(record, "visual", judged=judged) if done else None
+    task = item_score(record, "task", judged=judged) if done else None
     return Card(
         record=record,
         order=order,
         generated=generated,
         references=references,
-        code_html=Markup(highlight(record.code, PythonLexer(), _HIGHLIGHT) if record.code else ""),
+        code_html=_highlighted(record.code),
         traceback=_ANSI_ESCAPE.sub("", execution.traceback) if execution else "",
+        visual=visual,
+        task=task,
         failed=done
         and (not record.images or execution is None or execution.status is not ExecStatus.OK),
-        unjudged=done and not (_judged(record.visual) and _judged(record.task_score)),
+        unjudged=any(score.state != "scored" for score in (visual, task) if score),
     )
 
 
@@ -369,7 +376,7 @@ def _notices(run: RunResults, done: int, planned: int) -> list[str]:
             f"summary.json counts {run.summary.stats.items} items but items.jsonl has {done} "
             "finished items: the statistics are out of date; recompute the summary."
         )
-    elif not run.summary.judged:
+    if not run.judged:
         notices.append("This run was not judged: no judge was configured, so there are no scores.")
     if len(run.records) < planned:
         notices.append(
@@ -396,7 +403,7 @@ def run_labels(configs: Sequence[RunConfig]) -> list[str]:
 
 
 def build_section(run: RunResults, label: str, index: int) -> RunSection:
-    done = len(_done(run))
+    done = sum(map(_done, run.records))
     planned = len(run.config.item_ids) * run.config.repeats
     return RunSection(
         run=run,
@@ -404,7 +411,9 @@ def build_section(run: RunResults, label: str, index: int) -> RunSection:
         anchor=f"run-{index}",
         notices=_notices(run, done, planned),
         charts=[score_histograms([run], [label]), outcome_chart([run], [label]), time_chart(run)],
-        cards=[build_card(record, order) for order, record in enumerate(run.records)],
+        cards=[
+            build_card(record, order, judged=run.judged) for order, record in enumerate(run.records)
+        ],
         done=done,
         infra_errors=len(run.records) - done,
         planned=planned,
@@ -446,7 +455,7 @@ def render_report(runs: Sequence[RunResults]) -> str:
             if sum(run.summary is not None for run in runs) > 1:
                 comparison.append(comparison_chart(runs, labels))
             comparison += [score_histograms(runs, labels), outcome_chart(runs, labels)]
-    style = (TEMPLATES_DIR / "report.css").read_text() + _HIGHLIGHT.get_style_defs(".highlight")
+    style = (TEMPLATES_DIR / "report.css").read_text() + _HIGHLIGHT_CSS
     script = (TEMPLATES_DIR / "report.js").read_text()
     csp = (
         "default-src 'none'; img-src data:; base-uri 'none'; form-action 'none'; "
@@ -459,8 +468,8 @@ def render_report(runs: Sequence[RunResults]) -> str:
             sections=sections,
             comparison=comparison,
             csp=csp,
-            style=Markup(style),
-            script=Markup(script),
+            style=Markup(style),  # noqa: S704 (the report's own files)
+            script=Markup(script),  # noqa: S704
         )
     )
 
