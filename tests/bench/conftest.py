@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+SHARED_COPY = REPO.parent / "shared" / "pandasplotbench"
+
+
+@pytest.fixture
+def shared_copy() -> Path:
+    """The offline copy of the dataset beside the repo (../shared/pandasplotbench)."""
+    if not (SHARED_COPY / "tasks.jsonl").is_file():
+        pytest.skip("../shared/pandasplotbench is not present")
+    return SHARED_COPY

@@ -1,0 +1,166 @@
+"""JudgeClient against the real app (in-process and as a `python -m judge` process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from judge.api import JudgementRequest
+from judge.app import create_app
+from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
+from orchestrator.local_executor import free_port
+from tests.conftest import REPO
+from tests.judge.conftest import TOKEN, SettingsFactory, png
+from tests.standins.llm_server import HttpError, StandinLLM
+
+pytestmark = pytest.mark.anyio
+
+VISUAL = JudgementRequest.for_visual(png(seed=1), png(seed=2))
+
+
+@asynccontextmanager
+async def in_process(
+    settings_factory: SettingsFactory, **overrides: object
+) -> AsyncIterator[httpx.ASGITransport]:
+    """The real app, lifespan included, as a transport for JudgeClient."""
+    app = create_app(settings_factory(**overrides))
+    async with app.router.lifespan_context(app):
+        yield httpx.ASGITransport(app=app)
+
+
+async def test_client_judges(make_settings: SettingsFactory, llm: StandinLLM) -> None:
+    llm.push("[FINAL SCORE]: 58")
+    request = JudgementRequest.for_task(
+        [png(seed=3), png(seed=4)], " Plot sales per year.\n", "Use a dark theme."
+    )
+    async with (
+        in_process(make_settings) as transport,
+        JudgeClient("http://judge", TOKEN, transport=transport) as client,
+    ):
+        response = await client.judge(request)
+        health = await client.health()
+    assert (response.score, response.cached) == (58, False)
+    assert (
+        llm.requests[0]
+        .texts[0]
+        .endswith("[PLOT TASK]:\n Plot sales per year.\n\nUse a dark theme.")
+    )
+    assert health.judge == response.judge == "openai:gpt-4o-2024-05-13"
+
+
+async def test_client_raises_rejected_on_4xx(make_settings: SettingsFactory) -> None:
+    bad = JudgementRequest(mode="visual", images=["bm90IGEgcG5n"], reference_images=["eA=="])
+    async with in_process(make_settings) as transport:
+        async with JudgeClient("http://judge", TOKEN, transport=transport) as client:
+            with pytest.raises(JudgeRejected, match=r"HTTP 422.*images\[0\]: not a PNG") as no:
+                await client.judge(bad)
+        async with JudgeClient("http://judge", "wrong", transport=transport) as client:
+            with pytest.raises(JudgeRejected, match="HTTP 401"):
+                await client.judge(VISUAL)
+    assert no.value.status == 422
+
+
+async def test_client_retries_a_503(make_settings: SettingsFactory, llm: StandinLLM) -> None:
+    llm.push(HttpError(500), "[FINAL SCORE]: 66")
+    async with (
+        in_process(make_settings, max_attempts=1) as transport,  # the judge gives up at once
+        JudgeClient(
+            "http://judge", TOKEN, transport=transport, max_attempts=2, base_wait_s=0.01
+        ) as client,
+    ):
+        response = await client.judge(VISUAL)
+    assert response.score == 66
+    assert len(llm.requests) == 2
+
+
+async def test_client_reports_a_lasting_outage(
+    make_settings: SettingsFactory, llm: StandinLLM
+) -> None:
+    llm.push(*[HttpError(500)] * 2)
+    async with (
+        in_process(make_settings, max_attempts=1) as transport,
+        JudgeClient(
+            "http://judge", TOKEN, transport=transport, max_attempts=2, base_wait_s=0.01
+        ) as client,
+    ):
+        with pytest.raises(JudgeUnavailable, match="after 2 attempts: HTTP 503"):
+            await client.judge(VISUAL)
+
+
+async def test_client_reports_a_502_without_retrying(
+    make_settings: SettingsFactory, llm: StandinLLM
+) -> None:
+    async with (
+        in_process(make_settings, api_key="wrong") as transport,
+        JudgeClient("http://judge", TOKEN, transport=transport, max_attempts=3) as client,
+    ):
+        with pytest.raises(JudgeUnavailable, match=r"HTTP 502.*HTTP 401"):
+            await client.judge(VISUAL)
+    assert llm.refused == 1
+
+
+async def test_client_reports_an_unreachable_service() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    async with JudgeClient(url, TOKEN, max_attempts=2, base_wait_s=0.01) as client:
+        with pytest.raises(JudgeUnavailable, match="ConnectError"):
+            await client.judge(VISUAL)
+
+
+@pytest.fixture
+def judge_process(llm: StandinLLM, tmp_path: Path) -> Iterator[str]:
+    """`python -m judge` as a real process on loopback, configured only by environment."""
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        "JUDGE_TOKEN": TOKEN,
+        "JUDGE_BACKEND": "anthropic",
+        "JUDGE_MODEL": "claude-standin",
+        "JUDGE_BASE_URL": llm.url,
+        "ANTHROPIC_API_KEY": llm.api_key,
+        "JUDGE_CACHE_PATH": str(tmp_path / "cache" / "judge.sqlite3"),
+        "JUDGE_HOST": "127.0.0.1",
+        "JUDGE_PORT": str(port),
+    }
+    log = tmp_path / "judge.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "judge"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"judge exited early:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"judge did not start:\n{log.read_text()}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+async def test_python_m_judge_serves_the_contract(judge_process: str, llm: StandinLLM) -> None:
+    llm.push("[FINAL SCORE]: 35")
+    async with JudgeClient(judge_process, TOKEN) as client:
+        health = await client.health()
+        first = await client.judge(VISUAL)
+        rerun = await client.judge(VISUAL)
+    assert health.backend == "anthropic" and health.model == "claude-standin"
+    assert (first.score, first.cached, rerun.cached) == (35, False, True)
+    assert first.judge == "anthropic:claude-standin"
+    assert len(llm.requests) == 1

@@ -1,0 +1,109 @@
+"""The judge protocol without a network: prompts, INSTRUCTS files, score parsing, retry hints."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from judge.api import JudgementRequest, task_text
+from judge.errors import ConfigError
+from judge.prompts import DEFAULT_INSTRUCTIONS, build_prompt, load_instructions, parse_score
+from judge.retrying import retry_after_seconds
+from tests.conftest import REPO
+
+UPSTREAM_INSTRUCTS = REPO / "../shared/pandasplotbench/upstream_instructs.json"
+PNG_B64 = "iVBORw0KGgo="  # structure only: these tests never decode images
+
+
+@pytest.mark.parametrize(
+    ("reply", "score"),
+    [
+        ("42", 42),
+        (" 7\n", 7),
+        ("0", 0),
+        ("100", 100),
+        ("[FINAL SCORE]: 40", 40),
+        ("[FINAL SCORE] 40", 40),
+        ("[FINAL SCORE]40", 40),
+        ("[FINAL SCORE]:40", 40),
+        ("The plot matches well.\n[FINAL SCORE]: 85", 85),
+        ("**[FINAL SCORE]: 85**", 85),
+        ("[FINAL SCORE]: 10, on reflection [FINAL SCORE]: 55", 55),
+        ("[FINAL SCORE]: 30 and then [FINAL SCORE]: n/a", 30),  # last token that has a number
+        ("[FINAL SCORE]: 40.5", 40),
+        ("[FINAL SCORE]:  40", None),  # only one optional space, as in the paper's parser
+        ("[final score]: 40", None),
+        ("I would say 40 out of 100.", None),
+        ("", None),
+        ("101", None),  # off the 0-100 scale: not a score, never clamped
+        ("-5", None),
+        ("[FINAL SCORE]: 150", None),
+    ],
+)
+def test_parse_score(reply: str, score: int | None) -> None:
+    assert parse_score(reply) == score
+
+
+def test_default_instructions_state_the_protocol() -> None:
+    visual = DEFAULT_INSTRUCTIONS.visual
+    assert "first image is the generated plot" in visual
+    assert "ground-truth" in visual and "scores 100" in visual
+    assert "from 0 to 100" in visual and "Ignore colours" in visual
+    assert "almost blank plot scores 0" in visual and "main idea" in visual
+    assert "[FINAL SCORE]" in visual
+    task = DEFAULT_INSTRUCTIONS.task
+    assert "[PLOT TASK]" in task and "[FINAL SCORE]" in task and "0 to 100" in task
+
+
+def test_visual_prompt_is_the_instruction() -> None:
+    request = JudgementRequest(mode="visual", images=[PNG_B64], reference_images=[PNG_B64])
+    assert build_prompt(DEFAULT_INSTRUCTIONS, request) == DEFAULT_INSTRUCTIONS.visual
+
+
+def test_each_task_prompt_carries_only_its_own_task() -> None:
+    first = JudgementRequest(mode="task", images=[PNG_B64], task=task_text("Bars.", "Dark theme."))
+    second = JudgementRequest(mode="task", images=[PNG_B64], task=task_text("Pie.", "No legend."))
+    build_prompt(DEFAULT_INSTRUCTIONS, first)
+    prompt = build_prompt(DEFAULT_INSTRUCTIONS, second)
+    assert prompt == f"{DEFAULT_INSTRUCTIONS.task}\n[PLOT TASK]:\nPie.\nNo legend."
+    assert "Bars." not in prompt
+    assert prompt.count("[PLOT TASK]:") == 1
+
+
+def test_upstream_instructs_file_swaps_in_the_paper_text() -> None:
+    if not UPSTREAM_INSTRUCTS.is_file():
+        pytest.skip(f"dataset copy not present at {UPSTREAM_INSTRUCTS}")
+    upstream = json.loads(UPSTREAM_INSTRUCTS.read_text(encoding="utf-8"))
+    instructions = load_instructions(UPSTREAM_INSTRUCTS)
+    assert instructions.visual == upstream["judge_instruct_vis"]
+    assert instructions.task == upstream["judge_instruct_task"]
+    assert instructions.source == str(UPSTREAM_INSTRUCTS)
+
+
+def test_instructs_file_errors_name_the_variable(tmp_path: Path) -> None:
+    missing_key = tmp_path / "partial.json"
+    missing_key.write_text(json.dumps({"judge_instruct_vis": "rate it"}))
+    not_json = tmp_path / "broken.json"
+    not_json.write_text("{")
+    for path, words in [
+        (missing_key, "judge_instruct_task"),
+        (not_json, "not a UTF-8 JSON file"),
+        (tmp_path / "absent.json", "cannot read"),
+    ]:
+        with pytest.raises(ConfigError, match=f"INSTRUCTS={path}.*{words}"):
+            load_instructions(path)
+
+
+def test_retry_after_forms() -> None:
+    assert retry_after_seconds({"retry-after": "3"}) == 3.0
+    assert retry_after_seconds({"retry-after": "0.25"}) == 0.25
+    assert retry_after_seconds({"retry-after-ms": "1500", "retry-after": "9"}) == 1.5
+    date = email.utils.formatdate(time.time() + 120, usegmt=True)
+    wait = retry_after_seconds({"retry-after": date})
+    assert wait is not None and 60 < wait <= 120
+    assert retry_after_seconds({"retry-after": "soon"}) is None
+    assert retry_after_seconds({}) is None
