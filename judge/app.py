@@ -26,13 +26,13 @@ from starlette.exceptions import HTTPException
 
 from judge.api import ErrorBody, JudgeHealth, JudgementRequest, JudgementResponse
 from judge.backends import Backend, build_backend
-from judge.body_limit import BodySizeLimit
 from judge.cache import ReplyCache
 from judge.errors import BackendRejected, BackendUnavailable, BadJudgementInput
 from judge.inputs import ImageLimits
 from judge.prompts import load_instructions
 from judge.service import JudgeService
 from judge.settings import JudgeSettings
+from orchestrator.body_limit import BodySizeLimit
 from orchestrator.pngcheck import PngLimits
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -103,7 +103,10 @@ def create_app(settings: JudgeSettings, backend: Backend | None = None) -> FastA
         lifespan=lifespan,
     )
     app.add_middleware(
-        BodySizeLimit, max_bytes=settings.max_body_bytes, setting="JUDGE_MAX_BODY_BYTES"
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        setting="JUDGE_MAX_BODY_BYTES",
+        hint="send fewer or smaller images",
     )
     app.state.service = service
     app.state.token = settings.token.get_secret_value().encode()

@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Self
 
 import httpx
+from pydantic import ValidationError
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -129,6 +130,10 @@ class ExecutorClient:
         except _Retryable as exc:
             raise ExecutorUnavailable(
                 f"executor {self.base_url}: {exc}", exc.retry_after_s
+            ) from exc
+        except ValidationError as exc:
+            raise ExecutorUnavailable(
+                f"executor {self.base_url} sent a malformed result: {exc.error_count()} errors"
             ) from exc
 
     async def _execute_once(self, request: ExecutionRequest) -> ExecutionResult:

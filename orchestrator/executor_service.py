@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import JSONResponse
@@ -17,18 +16,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from orchestrator.body_limit import BodySizeLimit
 from orchestrator.docker_sandbox import DockerSandboxProvider, SandboxConfig
 from orchestrator.executor_api import ExecutionRequest, ExecutionResult, Health
 from orchestrator.pool import WarmPool
 from orchestrator.sandbox import PoolSaturated, SandboxProvider, SandboxUnavailable
 
 log = logging.getLogger(__name__)
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class ExecutorSettings(BaseSettings):
@@ -44,53 +38,6 @@ class ExecutorSettings(BaseSettings):
     max_queue: int = Field(8, ge=0)
     max_body_bytes: int = 72 * 1024 * 1024
     sandbox: SandboxConfig = SandboxConfig()
-
-
-class BodySizeLimit:
-    """Refuses request bodies over a limit with 413, before any of it is parsed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers", []))
-        declared = headers.get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
-            await self._refuse(send)
-            return
-        seen = 0
-
-        async def counting_receive() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.max_bytes:
-                raise _BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, counting_receive, send)
-        except _BodyTooLarge:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"request body is over the limit of {self.max_bytes} bytes"},
-            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-        )
-        await response({"type": "http"}, _no_receive, send)
-
-
-class _BodyTooLarge(Exception):
-    pass
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
 
 
 def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = None) -> FastAPI:
@@ -164,5 +111,10 @@ def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = No
     async def healthz() -> Health:
         return pool_holder["pool"].health()
 
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        setting="EXECUTOR_MAX_BODY_BYTES",
+        hint="send smaller files (data.csv) or less code",
+    )
     return app

@@ -93,7 +93,7 @@ async def test_oversized_body_is_413_before_parsing(service: httpx.AsyncClient) 
         "/v1/executions", json=body(files={"data.csv": big}), headers=AUTH
     )
     assert response.status_code == 413
-    assert "limit" in response.json()["detail"]
+    assert "EXECUTOR_MAX_BODY_BYTES" in response.json()["detail"]
 
 
 async def test_not_json_is_422(service: httpx.AsyncClient) -> None:

@@ -1,0 +1,102 @@
+"""Benchmark runs spread over two executor services on their own addresses: division of the
+work by capacity, a killed executor, a cut link, and the executor's return."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from orchestrator.dispatch import Dispatcher, ExecutorState, ExecutorStats
+from tests.scaling.conftest import DISPATCH_OPTIONS, Lab, assert_each_item_once, bench_run
+from tests.standins.llm_server import StandinLLM
+
+pytestmark = [pytest.mark.docker, pytest.mark.anyio]
+
+
+def stats_of(dispatcher: Dispatcher, url: str) -> ExecutorStats:
+    (stats,) = [s for s in dispatcher.stats() if s.url == url]
+    return stats
+
+
+async def until(condition: Callable[[], bool], what: str, limit_s: float = 300) -> None:
+    """Waits for a state of the run; the limit only keeps a broken run from hanging."""
+    deadline = time.monotonic() + limit_s
+    while not condition():
+        assert time.monotonic() < deadline, f"gave up waiting for: {what}"
+        await asyncio.sleep(0.1)
+
+
+async def test_work_divides_by_capacity(lab: Lab, llm: StandinLLM, tmp_path: Path) -> None:
+    async with Dispatcher(lab.urls, lab.token, **DISPATCH_OPTIONS) as dispatcher:
+        assert dispatcher.slots == 3
+        records = await bench_run(
+            dispatcher.execute, llm, tmp_path / "spread", repeats=6, slots=dispatcher.slots
+        )
+        stats = {s.url: s for s in dispatcher.stats()}
+    assert_each_item_once(records, repeats=6)
+    ran = Counter(r.execution.executor for r in records if r.execution)
+    assert set(ran) == {lab.small.url, lab.big.url}
+    # Two slots against one: the bigger executor takes the larger share.
+    assert ran[lab.big.url] > ran[lab.small.url]
+    for url, count in ran.items():
+        assert stats[url].executions == count
+        assert stats[url].failures == 0
+        assert stats[url].p50_s is not None
+
+
+@pytest.mark.slow
+async def test_killed_executor_loses_no_item_and_returns(
+    lab: Lab, llm: StandinLLM, tmp_path: Path
+) -> None:
+    async with Dispatcher(lab.urls, lab.token, **DISPATCH_OPTIONS) as dispatcher:
+        small = lambda: stats_of(dispatcher, lab.small.url)  # noqa: E731
+        run = asyncio.create_task(
+            bench_run(dispatcher.execute, llm, tmp_path / "kill", repeats=8, slots=3)
+        )
+        await until(lambda: small().executions >= 1 and small().in_flight == 1, "small busy")
+        await asyncio.to_thread(lab.small.kill)
+        records = await run
+        assert_each_item_once(records, repeats=8)
+        # Its in-flight execution failed there and was re-dispatched; none was recorded twice.
+        assert small().state == ExecutorState.DOWN
+        assert small().failures >= 1
+        ran = Counter(r.execution.executor for r in records if r.execution)
+        assert ran[lab.small.url] == small().executions
+
+        await asyncio.to_thread(lab.small.start)
+        await until(lambda: small().state == ExecutorState.UP, "small back up")
+        before = small().executions
+        again = await bench_run(
+            dispatcher.execute, llm, tmp_path / "after", repeats=3, slots=dispatcher.slots
+        )
+        assert_each_item_once(again, repeats=3)
+        assert small().executions > before
+        assert any(r.execution and r.execution.executor == lab.small.url for r in again)
+
+
+@pytest.mark.slow
+async def test_cut_link_does_not_stall_the_run(lab: Lab, llm: StandinLLM, tmp_path: Path) -> None:
+    """A partition sends no reset: the health polls notice, and in-flight calls move on."""
+    async with Dispatcher(
+        lab.urls, lab.token, **DISPATCH_OPTIONS, attempt_overhead_s=600
+    ) as dispatcher:
+        small = lambda: stats_of(dispatcher, lab.small.url)  # noqa: E731
+        run = asyncio.create_task(
+            bench_run(dispatcher.execute, llm, tmp_path / "cut", repeats=5, slots=3)
+        )
+        await until(lambda: small().in_flight == 1, "small busy")
+        lab.small.namespace.set_link(up=False)
+        try:
+            await until(lambda: small().state == ExecutorState.DOWN, "small marked down")
+            # The abandoned call would otherwise wait out its 660 s timeout.
+            records = await run
+        finally:
+            lab.small.namespace.set_link(up=True)
+        assert_each_item_once(records, repeats=5)
+        assert small().failures >= 1
+        await until(lambda: small().state == ExecutorState.UP, "small reachable again")
