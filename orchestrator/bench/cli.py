@@ -22,13 +22,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from judge.client import JudgeClient
+from judge.api import task_text as judge_task
+from judge.client import JudgeClient, JudgeClientError
 from orchestrator.bench.dataset import DEFAULT_SEED, DatasetError, load_bench_dataset, parse_ids
 from orchestrator.bench.dataset import select_items as select
 from orchestrator.bench.descriptors import DescriptorError
 from orchestrator.bench.local_model import LocalModelError, LocalModelServer, local_model_path
 from orchestrator.bench.models import Endpoint, ModelSpec, RegistryError, resolve_model
-from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits
+from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits, judge_plots
 from orchestrator.bench.prompts import (
     PromptError,
     check_descriptor,
@@ -37,7 +38,7 @@ from orchestrator.bench.prompts import (
     load_instructs,
 )
 from orchestrator.bench.providers import ModelError, make_generator
-from orchestrator.bench.records import ItemOutcome, RunConfig
+from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.report import ReportError, write_report
 from orchestrator.bench.results_store import ResultsError, ResultsStore
 from orchestrator.bench.stats import build_summary
@@ -216,6 +217,37 @@ async def run_bench(settings: BenchSettings) -> Path:
     return finish(store)
 
 
+async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
+    """Judges a finished run's stored plots again (free for plots the judge has cached)."""
+    if not (settings.judge_url and settings.judge_token):
+        raise UsageError("re-judging needs JUDGE_URL and JUDGE_TOKEN")
+    store = ResultsStore(run_dir)
+    store.read_config()
+    records = list(store.compact().values())
+    async with (
+        JudgeClient(settings.judge_url, settings.judge_token.get_secret_value()) as judge,
+        _progress() as progress,
+    ):
+        bar = progress.add_task("judge", total=len(records))
+
+        async def one(record: ItemRecord) -> ItemRecord:
+            visual, task = await judge_plots(
+                judge,
+                images=record.images,
+                references=record.reference_images,
+                task=judge_task(record.task.plot_description, record.task.plot_style),
+                wrong_library=record.wrong_library,
+            )
+            progress.advance(bar)
+            return record.model_copy(update={"visual": visual, "task_score": task})
+
+        rejudged = await asyncio.gather(*(one(record) for record in records))
+    store.rewrite(list(rejudged))
+    config = store.read_config().model_copy(update={"judge": settings.judge_url})
+    store.write_config(config)
+    return finish(store)
+
+
 @asynccontextmanager
 async def _progress() -> AsyncIterator[Progress]:
     progress = Progress(
@@ -261,6 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m orchestrator.bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run (or resume) the benchmark with settings from the env")
+    again = sub.add_parser("rejudge", help="judge a run's stored plots again (JUDGE_URL)")
+    again.add_argument("run_dir", type=Path)
     stats = sub.add_parser("stats", help="recompute summary.json, table and report of a run")
     stats.add_argument("run_dir", type=Path)
     compare = sub.add_parser("compare", help="several runs side by side (Tables I-III)")
@@ -269,6 +303,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             asyncio.run(run_bench(BenchSettings()))
+        elif args.command == "rejudge":
+            asyncio.run(rejudge(args.run_dir, BenchSettings()))
         elif args.command == "stats":
             finish(ResultsStore(args.run_dir))
         else:
@@ -287,6 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         LocalModelError,
         LocalExecutorError,
         ExecutorClientError,
+        JudgeClientError,
         ReportError,
     ) as exc:
         console.print(f"[red]error:[/] {exc}")

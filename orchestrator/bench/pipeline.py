@@ -25,6 +25,7 @@ from typing import TypeVar
 from rich.progress import Progress, TaskID
 
 from judge.api import JudgementRequest, JudgementResponse
+from judge.api import task_text as judge_task
 from judge.client import JudgeClient, JudgeClientError
 from orchestrator.bench.code_extraction import extract_code, is_wrong_library
 from orchestrator.bench.dataset import BenchItem
@@ -238,30 +239,21 @@ class Pipeline:
         visual = task = Judgement(reason="not judged")
         if work.infra_error is None and self.judge is not None:
             started = time.monotonic()
+            item = work.item
             try:
-                visual, task = await self._judgements(work, self.judge)
+                visual, task = await judge_plots(
+                    self.judge,
+                    images=work.images,
+                    references=[base64.b64encode(png).decode() for png in item.reference_images],
+                    task=judge_task(item.plot_description, item.plot_style),
+                    wrong_library=work.wrong_library,
+                )
             except JudgeClientError as exc:
                 work.infra_error = f"judge: {exc}"
             work.timings.judging_s = round(time.monotonic() - started, 3)
         await self.store.append(self._record(work, visual, task))
         self.written += 1
         self._advance("judge")
-
-    async def _judgements(self, work: Work, judge: JudgeClient) -> tuple[Judgement, Judgement]:
-        if work.wrong_library or not work.images:
-            reason = "wrong library" if work.wrong_library else "no plot"
-            return Judgement(reason=reason), Judgement(reason=reason)
-        images = [base64.b64decode(image) for image in work.images]
-        item = work.item
-        requests: list[JudgementRequest] = [
-            JudgementRequest.for_task(images, item.plot_description, item.plot_style)
-        ]
-        if item.reference_images:
-            requests.append(JudgementRequest.for_visual(images[0], item.reference_images[0]))
-        replies = await asyncio.gather(*(judge.judge(request) for request in requests))
-        task = _judgement(replies[0])
-        visual = _judgement(replies[1]) if len(replies) > 1 else Judgement(reason="no reference")
-        return visual, task
 
     def _record(self, work: Work, visual: Judgement, task: Judgement) -> ItemRecord:
         item = work.item
@@ -290,6 +282,33 @@ class Pipeline:
             timings=work.timings,
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
+
+
+async def judge_plots(
+    judge: JudgeClient,
+    *,
+    images: list[str],
+    references: list[str],
+    task: str,
+    wrong_library: bool,
+) -> tuple[Judgement, Judgement]:
+    """The visual and task judgements of one item's plots (base64 PNGs).
+
+    Wrong-library and no-plot items are not sent: they score 0 by rule (stats.py).
+    """
+    if wrong_library or not images:
+        reason = "wrong library" if wrong_library else "no plot"
+        return Judgement(reason=reason), Judgement(reason=reason)
+    requests = [JudgementRequest(mode="task", images=images, task=task)]
+    if references:
+        requests.append(
+            JudgementRequest(mode="visual", images=images[:1], reference_images=references[:1])
+        )
+    replies = await asyncio.gather(*(judge.judge(request) for request in requests))
+    task_judgement = _judgement(replies[0])
+    if len(replies) > 1:
+        return _judgement(replies[1]), task_judgement
+    return Judgement(reason="no reference image"), task_judgement
 
 
 def _judgement(reply: JudgementResponse) -> Judgement:

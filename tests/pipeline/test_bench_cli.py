@@ -9,20 +9,25 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord
+from orchestrator.bench.records import ExecStatus, ItemOutcome
 from orchestrator.bench.summary_models import Summary
-from orchestrator.local_executor import REPO, LocalExecutor, free_port
+from orchestrator.local_executor import REPO, LocalExecutor
+from tests.pipeline.helpers import (
+    FIXTURE_DATASET,
+    RunningJudge,
+    bench,
+    bench_env,
+    only_run,
+    records,
+)
 from tests.standins.llm_server import Reply, StandinLLM
 
 pytestmark = pytest.mark.docker
 
-FIXTURE_DATASET = REPO / "tests/fixtures/ppb_mini"  # items 3 (with ground truth) and 7
 PLOT_REPLY = (
     "Here you go:\n```python\nimport pandas as pd\nimport matplotlib.pyplot as plt\n"
     'df = pd.read_csv("data.csv")\nplt.plot(df[df.columns[0]])\nplt.title("values")\n```\n'
@@ -30,92 +35,11 @@ PLOT_REPLY = (
 PLOTLY_REPLY = "```python\nimport plotly.express as px\npx.line(df).show()\n```"
 
 
-class RunningJudge:
-    def __init__(self, url: str, token: str) -> None:
-        self.url, self.token = url, token
-
-
-@pytest.fixture(scope="module")
-def judge_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningJudge]:
-    """The real judge service as a process, its backend a stand-in vision model."""
-    tmp = tmp_path_factory.mktemp("judge")
-    with StandinLLM(default_reply="The plot matches well.\n[FINAL SCORE]: 80") as vision:
-        port, token = free_port(), "judge-token"
-        env = {
-            "PATH": os.environ["PATH"],
-            "JUDGE_TOKEN": token,
-            "JUDGE_BACKEND": "openai-compatible",
-            "JUDGE_MODEL": "standin-vision",
-            "JUDGE_BASE_URL": f"{vision.url}/v1",
-            "JUDGE_API_KEY": vision.api_key,
-            "JUDGE_HOST": "127.0.0.1",
-            "JUDGE_PORT": str(port),
-            "JUDGE_CACHE_PATH": str(tmp / "cache.sqlite3"),
-        }
-        with (tmp / "judge.log").open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "judge"], cwd=REPO, env=env, stdout=log, stderr=log
-            )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            for _ in range(100):
-                try:
-                    httpx.get(f"{url}/healthz", timeout=1).raise_for_status()
-                    break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            yield RunningJudge(url, token)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-
-
-def bench_env(
-    llm: StandinLLM, executor: LocalExecutor, judge: RunningJudge | None, results: Path
-) -> dict[str, str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/root"),
-        "MODEL": "openai-compatible:standin-coder",
-        "OPENAI_COMPATIBLE_BASE_URL": f"{llm.url}/v1",
-        "OPENAI_COMPATIBLE_API_KEY": llm.api_key,
-        "DATASET": str(FIXTURE_DATASET),
-        "EXECUTORS": executor.url,
-        "EXECUTOR_TOKEN": executor.token,
-        "RESULTS_DIR": str(results),
-        "TIMEOUT_S": "60",
-    }
-    if judge is not None:
-        env |= {"JUDGE_URL": judge.url, "JUDGE_TOKEN": judge.token}
-    return env
-
-
-def bench(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator.bench", *(extra or ("run",))],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def only_run(results: Path) -> Path:
-    (run_dir,) = [p for p in results.iterdir() if p.is_dir()]
-    return run_dir
-
-
-def records(run_dir: Path) -> list[ItemRecord]:
-    lines = (run_dir / "items.jsonl").read_text().splitlines()
-    return [ItemRecord.model_validate_json(line) for line in lines]
-
-
 def test_run_scores_stores_and_resumes(
     executor: LocalExecutor, judge_service: RunningJudge, tmp_path: Path
 ) -> None:
     with StandinLLM(default_reply=PLOT_REPLY) as llm:
-        env = bench_env(llm, executor, judge_service, tmp_path)
+        env = bench_env(f"{llm.url}/v1", llm.api_key, executor, judge_service, tmp_path)
         first = bench(env)
         assert first.returncode == 0, first.stderr
         run_dir = only_run(tmp_path)
@@ -141,13 +65,22 @@ def test_run_scores_stores_and_resumes(
         assert second.returncode == 0, second.stderr
         assert len(llm.requests) == calls
         assert len(records(run_dir)) == 2
+        # Re-judging the stored plots is free: every judgement comes from the judge's cache.
+        again = bench(env, "rejudge", str(run_dir))
+        assert again.returncode == 0, again.stderr
+        rejudged = {r.item_id: r for r in records(run_dir)}
+        assert rejudged[3].visual.cached and rejudged[3].task_score.cached
+        assert rejudged[3].visual.score == 80
 
 
 def test_wrong_library_scores_zero_without_asking_the_judge(
     executor: LocalExecutor, judge_service: RunningJudge, tmp_path: Path
 ) -> None:
     with StandinLLM(default_reply=PLOTLY_REPLY) as llm:
-        result = bench(bench_env(llm, executor, judge_service, tmp_path) | {"IDS": "3"})
+        result = bench(
+            bench_env(f"{llm.url}/v1", llm.api_key, executor, judge_service, tmp_path)
+            | {"IDS": "3"}
+        )
         assert result.returncode == 0, result.stderr
         (record,) = records(only_run(tmp_path))
         assert record.wrong_library
@@ -156,11 +89,11 @@ def test_wrong_library_scores_zero_without_asking_the_judge(
         assert summary["stats"]["task"]["max"] == 0
 
 
-def test_no_judge_means_null_scores_and_not_judged(
-    executor: LocalExecutor, tmp_path: Path
-) -> None:
+def test_no_judge_means_null_scores_and_not_judged(executor: LocalExecutor, tmp_path: Path) -> None:
     with StandinLLM(default_reply="I cannot help with that.") as llm:
-        result = bench(bench_env(llm, executor, None, tmp_path) | {"IDS": "7"})
+        result = bench(
+            bench_env(f"{llm.url}/v1", llm.api_key, executor, None, tmp_path) | {"IDS": "7"}
+        )
         assert result.returncode == 0, result.stderr
         (record,) = records(only_run(tmp_path))
         assert record.execution is not None
@@ -176,7 +109,7 @@ def test_killed_run_resumes_without_losing_or_duplicating_items(
 ) -> None:
     slow = [Reply(PLOT_REPLY, delay_s=0.1), Reply(PLOT_REPLY, delay_s=30)]
     with StandinLLM(script=slow, default_reply=PLOT_REPLY) as llm:
-        env = bench_env(llm, executor, None, tmp_path)
+        env = bench_env(f"{llm.url}/v1", llm.api_key, executor, None, tmp_path)
         process = subprocess.Popen(
             [sys.executable, "-m", "orchestrator.bench", "run"],
             cwd=REPO,

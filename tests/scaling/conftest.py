@@ -1,5 +1,4 @@
-"""Fixtures of the scaling tests: executors at their own addresses, and benchmark runs that
-spread over them through the dispatcher."""
+"""Fixtures of the scaling tests: executors at their own addresses, and a model endpoint."""
 
 from __future__ import annotations
 
@@ -7,42 +6,13 @@ import os
 import secrets
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 
-from orchestrator.bench.dataset import load_bench_dataset
-from orchestrator.bench.models import Endpoint, resolve_model
-from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits
-from orchestrator.bench.prompts import load_instructs
-from orchestrator.bench.providers import make_generator
-from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
-from orchestrator.bench.results_store import ResultsStore
-from orchestrator.local_executor import REPO
 from tests.conftest import TEST_FLEET
-from tests.scaling.netlab import Namespace, NetnsExecutor, free_subnet
+from tests.scaling.netlab import Lab, Namespace, NetnsExecutor, free_subnet
+from tests.scaling.runs import PLOT_REPLY
 from tests.standins.llm_server import StandinLLM
-
-FIXTURE_DATASET = REPO / "tests/fixtures/ppb_mini"  # two items: 3 and 7
-PLOT_REPLY = (
-    "```python\nimport matplotlib.pyplot as plt\n"
-    "plt.plot(df[df.columns[0]])\nplt.title('values')\n```\n"
-)
-# Checked often, so the tests react within a second or two to an executor's loss or return.
-DISPATCH_OPTIONS = {"poll_interval_s": 0.5, "health_timeout_s": 1.0, "probe_max_s": 2.0}
-
-
-@dataclass
-class Lab:
-    small: NetnsExecutor  # 1 slot
-    big: NetnsExecutor  # 2 slots
-    token: str
-
-    @property
-    def urls(self) -> list[str]:
-        return [self.small.url, self.big.url]
 
 
 @pytest.fixture(scope="module")
@@ -84,48 +54,3 @@ def llm() -> Iterator[StandinLLM]:
     """The model endpoint: every answer is the same small matplotlib plot."""
     with StandinLLM(default_reply=PLOT_REPLY) as server:
         yield server
-
-
-async def bench_run(
-    execute: ExecuteFn, llm: StandinLLM, run_dir: Path, *, repeats: int, slots: int
-) -> list[ItemRecord]:
-    """A benchmark run of the fixture items through `execute`; returns what it stored."""
-    dataset = load_bench_dataset(FIXTURE_DATASET)
-    spec = resolve_model("openai-compatible:standin-coder")
-    config = RunConfig(
-        run_id=run_dir.name,
-        model=spec.alias,
-        provider_model=spec.provider_model,
-        library="matplotlib",
-        descriptor="head",
-        task_variant="full",
-        dataset=dataset.source,
-        item_ids=[item.id for item in dataset.items],
-        repeats=repeats,
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-    )
-    store = ResultsStore(run_dir)
-    store.write_config(config)
-    endpoint = Endpoint(base_url=f"{llm.url}/v1", api_key=llm.api_key)
-    async with make_generator(spec, endpoint) as generator:
-        pipeline = Pipeline(
-            config=config,
-            items=dataset.items,
-            instructs=load_instructs(None),
-            generator=generator,
-            execute=execute,
-            judge=None,
-            store=store,
-            limits=StageLimits(generate=4, execute=slots, queue=2),
-            timeout_s=60.0,
-        )
-        await pipeline.run()
-    return store.load()
-
-
-def assert_each_item_once(records: list[ItemRecord], repeats: int) -> None:
-    """Every (item, repeat) stored exactly once, executed, and none an infrastructure error."""
-    keys = sorted((r.item_id, r.repeat) for r in records)
-    assert keys == sorted((item, repeat) for item in (3, 7) for repeat in range(repeats))
-    assert [r.infra_error for r in records if r.outcome != ItemOutcome.DONE] == []
-    assert all(r.execution is not None and r.execution.status == "ok" for r in records)

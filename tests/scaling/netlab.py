@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -157,6 +158,17 @@ class NetnsExecutor:
                 self.process.kill()
                 self.process.wait()
         sweep_fleet(self.fleet)
+
+
+@dataclass
+class Lab:
+    small: NetnsExecutor  # 1 slot
+    big: NetnsExecutor  # 2 slots
+    token: str
+
+    @property
+    def urls(self) -> list[str]:
+        return [self.small.url, self.big.url]
 
 
 def sweep_fleet(fleet: str) -> None:

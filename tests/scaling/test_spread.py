@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.dispatch import Dispatcher, ExecutorState, ExecutorStats
-from tests.scaling.conftest import DISPATCH_OPTIONS, Lab, assert_each_item_once, bench_run
+from tests.scaling.netlab import Lab
+from tests.scaling.runs import DISPATCH_OPTIONS, assert_each_item_once, bench_run
 from tests.standins.llm_server import StandinLLM
 
 pytestmark = [pytest.mark.docker, pytest.mark.anyio]

@@ -1,0 +1,58 @@
+"""End to end with the real local LLM: `MODEL=llama-70b` pointed at the llama.cpp server
+standing in for an OpenAI-compatible endpoint, items of the offline dataset copy, the real
+executor and the real judge service."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.bench.local_model import LocalModelServer, local_model_path
+from orchestrator.bench.records import ItemOutcome
+from orchestrator.bench.summary_models import Summary
+from orchestrator.local_executor import REPO, LocalExecutor
+from tests.pipeline.helpers import (
+    FIXTURE_DATASET,
+    RunningJudge,
+    bench,
+    bench_env,
+    only_run,
+    records,
+)
+
+pytestmark = [pytest.mark.docker, pytest.mark.llm, pytest.mark.slow]
+
+OFFLINE_COPY = REPO.parent / "shared/pandasplotbench"
+
+
+@pytest.fixture(scope="module")
+def local_llm() -> Iterator[LocalModelServer]:
+    with LocalModelServer(local_model_path()) as server:
+        yield server
+
+
+@pytest.mark.timeout(1800)
+def test_llama_70b_path_with_the_local_server_standing_in(
+    local_llm: LocalModelServer,
+    executor: LocalExecutor,
+    judge_service: RunningJudge,
+    tmp_path: Path,
+) -> None:
+    dataset, ids = (OFFLINE_COPY, "2") if OFFLINE_COPY.is_dir() else (FIXTURE_DATASET, "3")
+    env = bench_env(local_llm.base_url, "local", executor, judge_service, tmp_path)
+    settings = {"DATASET": str(dataset), "IDS": ids, "MODEL": "llama-70b"}
+    result = bench(env | settings, timeout_s=1500)  # ~1 min unloaded; CPU-bound on 2 cores
+    assert result.returncode == 0, result.stderr
+    stored = records(only_run(tmp_path))
+    assert sorted(r.item_id for r in stored) == sorted(int(i) for i in ids.split(","))
+    for record in stored:
+        assert record.outcome == ItemOutcome.DONE, record.infra_error
+        assert record.provider_model == "openai-compatible:meta-llama/Llama-3.1-70B-Instruct"
+        assert "```" in record.response
+        assert record.execution is not None
+    summary = Summary.model_validate_json((only_run(tmp_path) / "summary.json").read_text())
+    assert summary.stats.items == len(stored)
+    assert summary.stats.mean_generation_s and summary.stats.mean_generation_s > 0
+    assert "report:" in result.stdout
