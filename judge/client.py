@@ -10,13 +10,11 @@ JudgeRejected, a 4xx: the request itself (or the token) is wrong.
 
 from __future__ import annotations
 
-from types import TracebackType
-
 import httpx
-from pydantic import ValidationError
 
-from judge.api import ErrorBody, JudgeHealth, JudgementRequest, JudgementResponse
-from judge.retrying import RetryableFailure, retry_after_seconds, retrying
+from judge.api import JudgeHealth, JudgementRequest, JudgementResponse
+from orchestrator.http_client import AsyncClosing, response_detail
+from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
 
 
 class JudgeClientError(Exception):
@@ -36,14 +34,7 @@ class JudgeRejected(JudgeClientError):
         self.detail = detail
 
 
-def _detail(response: httpx.Response) -> str:
-    try:
-        return ErrorBody.model_validate_json(response.content).detail
-    except ValidationError:
-        return response.text[:2000] or response.reason_phrase
-
-
-class JudgeClient:
+class JudgeClient(AsyncClosing):
     def __init__(
         self,
         base_url: str,
@@ -93,26 +84,15 @@ class JudgeClient:
             raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
         if response.status_code == 503:
             raise RetryableFailure(
-                f"HTTP 503: {_detail(response)}", retry_after_seconds(response.headers)
+                f"HTTP 503: {response_detail(response)}", retry_after_seconds(response.headers)
             )
         if 400 <= response.status_code < 500:
-            raise JudgeRejected(response.status_code, _detail(response))
+            raise JudgeRejected(response.status_code, response_detail(response))
         if response.status_code != 200:
             raise JudgeUnavailable(
-                f"judge service answered HTTP {response.status_code}: {_detail(response)}"
+                f"judge service answered HTTP {response.status_code}: {response_detail(response)}"
             )
         return response
 
     async def aclose(self) -> None:
         await self._http.aclose()
-
-    async def __aenter__(self) -> JudgeClient:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()

@@ -1,28 +1,19 @@
 """Client of the executor service.
 
-ExecutorClientError
-├── ExecutorRejected      4xx: the request itself is wrong; retrying will not help
-└── ExecutorUnavailable   unreachable, 5xx or saturated after retries (infrastructure)
+    ExecutorClientError
+    ├── ExecutorRejected      4xx: the request itself is wrong; retrying will not help
+    └── ExecutorUnavailable   unreachable, 5xx or saturated after retries (infrastructure)
+
+Connection failures and 429/5xx answers are retried, honouring Retry-After.
 """
 
 from __future__ import annotations
 
-import email.utils
-import time
-from types import TracebackType
-from typing import Self
-
 import httpx
-from pydantic import ValidationError
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential_jitter,
-)
 
 from orchestrator.executor_api import ExecutionRequest, ExecutionResult, Health
+from orchestrator.http_client import AsyncClosing, response_detail
+from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
 
 
 class ExecutorClientError(Exception):
@@ -45,26 +36,7 @@ class ExecutorUnavailable(ExecutorClientError):
         self.retry_after_s = retry_after_s
 
 
-class _Retryable(ExecutorClientError):
-    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """Parses a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-class ExecutorClient:
+class ExecutorClient(AsyncClosing):
     def __init__(
         self,
         base_url: str,
@@ -72,11 +44,13 @@ class ExecutorClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         attempts: int = 5,
+        base_wait_s: float = 0.5,
         max_wait_s: float = 30.0,
         overhead_s: float = 150.0,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.attempts = attempts
+        self.base_wait_s = base_wait_s
         self.max_wait_s = max_wait_s
         # Beyond the code's own limit, time to wait for a sandbox and to move PNGs.
         self.overhead_s = overhead_s
@@ -86,38 +60,16 @@ class ExecutorClient:
             headers={"Authorization": f"Bearer {token}"},
         )
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
     async def aclose(self) -> None:
         await self._http.aclose()
-
-    def _wait(self, state: RetryCallState) -> float:
-        exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, _Retryable) and exc.retry_after_s is not None:
-            return min(exc.retry_after_s, self.max_wait_s)
-        return float(wait_exponential_jitter(multiplier=0.5, max=self.max_wait_s)(state))
 
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
         """Runs code; retries 503s and connection failures, then raises ExecutorUnavailable."""
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.attempts),
-                wait=self._wait,
-                retry=retry_if_exception_type(_Retryable),
-                reraise=True,
-            ):
+            async for attempt in retrying(self.attempts, self.base_wait_s, self.max_wait_s):
                 with attempt:
                     return await self._execute_once(request)
-        except _Retryable as exc:
+        except RetryableFailure as exc:
             raise ExecutorUnavailable(
                 f"executor {self.base_url} failed {self.attempts} times: {exc}"
             ) from exc
@@ -127,13 +79,9 @@ class ExecutorClient:
         """One attempt, no retries: for callers with their own policy (orchestrator.dispatch)."""
         try:
             return await self._execute_once(request)
-        except _Retryable as exc:
+        except RetryableFailure as exc:
             raise ExecutorUnavailable(
                 f"executor {self.base_url}: {exc}", exc.retry_after_s
-            ) from exc
-        except ValidationError as exc:
-            raise ExecutorUnavailable(
-                f"executor {self.base_url} sent a malformed result: {exc.error_count()} errors"
             ) from exc
 
     async def _execute_once(self, request: ExecutionRequest) -> ExecutionResult:
@@ -145,14 +93,13 @@ class ExecutorClient:
                 timeout=httpx.Timeout(request.timeout_s + self.overhead_s, connect=10.0),
             )
         except httpx.TransportError as exc:
-            raise _Retryable(f"{type(exc).__name__}: {exc}") from exc
+            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
         if response.status_code == 200:
             return ExecutionResult.model_validate_json(response.content)
-        detail = _detail(response)
-        if response.status_code in (429, 502, 503, 504) or response.status_code >= 500:
-            raise _Retryable(
-                f"HTTP {response.status_code}: {detail}",
-                retry_after_seconds(response.headers.get("Retry-After")),
+        detail = response_detail(response)
+        if response.status_code == 429 or response.status_code >= 500:
+            raise RetryableFailure(
+                f"HTTP {response.status_code}: {detail}", retry_after_seconds(response.headers)
             )
         raise ExecutorRejected(
             f"executor refused the request (HTTP {response.status_code}): {detail}"
@@ -165,13 +112,3 @@ class ExecutorClient:
         except httpx.HTTPError as exc:
             raise ExecutorUnavailable(f"executor {self.base_url} is not healthy: {exc}") from exc
         return Health.model_validate_json(response.content)
-
-
-def _detail(response: httpx.Response) -> str:
-    try:
-        body = response.json()
-    except ValueError:
-        return response.text[:500]
-    if isinstance(body, dict) and "detail" in body:
-        return str(body["detail"])[:2000]
-    return str(body)[:2000]

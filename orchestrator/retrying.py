@@ -1,4 +1,4 @@
-"""Retry timing shared by the backends and the client.
+"""Retry timing shared by every HTTP client here (executor, judge, model providers).
 
 A failed attempt that another attempt may fix raises RetryableFailure. The next attempt
 waits what the server asked for in Retry-After (capped at ``max_wait_s``), else an
@@ -8,6 +8,7 @@ exponential backoff with jitter. After the last attempt the RetryableFailure pro
 from __future__ import annotations
 
 import email.utils
+import math
 import time
 from collections.abc import Mapping
 
@@ -31,23 +32,26 @@ class RetryableFailure(Exception):
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """The wait a response asks for: ``retry-after-ms``, else ``Retry-After`` in seconds
     or as an HTTP date; None when absent or unreadable."""
-    if (millis := headers.get("retry-after-ms")) is not None:
-        try:
-            return max(0.0, float(millis) / 1000)
-        except ValueError:
-            pass
+    if (millis := _finite(headers.get("retry-after-ms"))) is not None:
+        return max(0.0, millis / 1000)
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if (seconds := _finite(value)) is not None:
+        return max(0.0, seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _finite(value: str | None) -> float | None:
+    try:
+        number = float(value) if value is not None else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
 
 
 class _RetryAfterOrBackoff:
