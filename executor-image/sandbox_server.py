@@ -41,6 +41,7 @@ MAX_STREAM_BYTES = int(os.environ.get("SANDBOX_MAX_STREAM_BYTES", str(1024 * 102
 MAX_IMAGES = int(os.environ.get("SANDBOX_MAX_IMAGES", "32"))
 PNG_LIMITS = PngLimits()
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 WARMUP = """
 import matplotlib
@@ -149,7 +150,7 @@ class Execution:
             self.error = {
                 "ename": content["ename"],
                 "evalue": content["evalue"],
-                "traceback": "\n".join(content["traceback"]),
+                "traceback": ANSI_ESCAPE.sub("", "\n".join(content["traceback"])),
             }
 
     def run(self, code: str, *, drain_s: float = 5.0) -> None:

@@ -40,7 +40,11 @@ class ExecutionRequest(BaseModel):
         default_factory=dict,
         description="file name -> base64 content, placed in the kernel's working directory",
     )
-    library: Library | None = None
+    library: Library | None = Field(
+        None,
+        description="the library the code is meant to use; advisory (figures of all three "
+        "libraries are captured whatever it says)",
+    )
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S)] = 60.0
 
     @field_validator("code")

@@ -29,7 +29,7 @@ from orchestrator.bench.dataset import select_items as select
 from orchestrator.bench.descriptors import DescriptorError
 from orchestrator.bench.local_model import LocalModelError, LocalModelServer, local_model_path
 from orchestrator.bench.models import Endpoint, ModelSpec, RegistryError, resolve_model
-from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits, judge_plots
+from orchestrator.bench.pipeline import Pipeline, StageLimits, judge_plots
 from orchestrator.bench.prompts import (
     PromptError,
     check_descriptor,
@@ -44,8 +44,8 @@ from orchestrator.bench.results_store import ResultsError, ResultsStore
 from orchestrator.bench.stats import build_summary
 from orchestrator.bench.summary_models import Summary
 from orchestrator.bench.tables import comparison_table, run_table
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult
-from orchestrator.executor_client import ExecutorClient, ExecutorClientError
+from orchestrator.dispatch import Dispatcher, resolve_executors
+from orchestrator.executor_client import ExecutorClientError
 from orchestrator.local_executor import LocalExecutor, LocalExecutorError
 
 console = Console(stderr=True, soft_wrap=True)
@@ -106,25 +106,16 @@ def _file_digest(path: Path | None) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else None
 
 
-def single_executor(client: ExecutorClient) -> ExecuteFn:
-    async def execute(request: ExecutionRequest) -> tuple[ExecutionResult, str]:
-        return await client.execute(request), client.base_url
-
-    return execute
-
-
 @asynccontextmanager
-async def executors(settings: BenchSettings, run_dir: Path) -> AsyncIterator[ExecuteFn]:
-    """The configured executor, or a local one started for this run and stopped after."""
+async def executors(settings: BenchSettings, run_dir: Path) -> AsyncIterator[Dispatcher]:
+    """A dispatcher over EXECUTORS, or over a local executor started for this run."""
     if settings.executors:
-        urls = [u.strip() for u in settings.executors.split(",") if u.strip()]
         if settings.executor_token is None:
             raise UsageError("EXECUTORS is set: set EXECUTOR_TOKEN to the executors' token too")
-        if len(urls) != 1:
-            raise UsageError("several EXECUTORS need the dispatcher (orchestrator.dispatch)")
-        async with ExecutorClient(urls[0], settings.executor_token.get_secret_value()) as client:
-            await client.health()
-            yield single_executor(client)
+        urls = await resolve_executors(settings.executors)
+        token = settings.executor_token.get_secret_value()
+        async with Dispatcher(urls, token) as dispatcher:
+            yield dispatcher
         return
     fleet = f"bench{datetime.now(UTC):%H%M%S}"
     console.print(f"starting a local executor (pool of {settings.pool_size}) …")
@@ -132,10 +123,19 @@ async def executors(settings: BenchSettings, run_dir: Path) -> AsyncIterator[Exe
         LocalExecutor(run_dir / "logs", fleet=fleet, pool_size=settings.pool_size).start
     )
     try:
-        async with ExecutorClient(local.url, local.token) as client:
-            yield single_executor(client)
+        async with Dispatcher([local.url], local.token) as dispatcher:
+            yield dispatcher
     finally:
         await asyncio.to_thread(local.stop)
+
+
+async def show_executors(dispatcher: Dispatcher, progress: Progress) -> None:
+    """Keeps a live line per executor under the stage bars."""
+    lines = {s.url: progress.add_task(s.line(), total=None) for s in dispatcher.stats()}
+    while True:
+        for stats in dispatcher.stats():
+            progress.update(lines[stats.url], description=stats.line())
+        await asyncio.sleep(1.0)
 
 
 @asynccontextmanager
@@ -192,7 +192,7 @@ async def run_bench(settings: BenchSettings) -> Path:
     if settings.judge_url and settings.judge_token is None:
         raise UsageError("JUDGE_URL is set: set JUDGE_TOKEN to the judge's token too")
     async with AsyncExitStack() as stack:
-        execute = await stack.enter_async_context(executors(settings, store.run_dir))
+        dispatcher = await stack.enter_async_context(executors(settings, store.run_dir))
         endpoint = await stack.enter_async_context(model_endpoint(spec))
         generator = await stack.enter_async_context(make_generator(spec, endpoint))
         judge = None
@@ -201,15 +201,17 @@ async def run_bench(settings: BenchSettings) -> Path:
                 JudgeClient(settings.judge_url, settings.judge_token.get_secret_value())
             )
         progress = await stack.enter_async_context(_progress())
+        live = asyncio.create_task(show_executors(dispatcher, progress))
+        stack.callback(live.cancel)
         pipeline = Pipeline(
             config=config,
             items=items,
             instructs=instructs,
             generator=generator,
-            execute=execute,
+            execute=dispatcher.execute,
             judge=judge,
             store=store,
-            limits=StageLimits(generate=spec.concurrency, execute=settings.pool_size),
+            limits=StageLimits(generate=spec.concurrency, execute=max(1, dispatcher.slots)),
             timeout_s=settings.timeout_s,
             progress=progress,
         )

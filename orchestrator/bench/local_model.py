@@ -412,13 +412,18 @@ class LocalModelServer:
         model_path: Path,
         *,
         n_ctx: int = 8192,
-        threads: int | None = None,
+        threads: int = 1,
+        batch_threads: int | None = None,
         port: int | None = None,
         startup_timeout_s: float = 300.0,
     ) -> None:
         self.model_path = model_path
         self.n_ctx = n_ctx
-        self.threads = threads or os.cpu_count() or 1
+        # Token-by-token generation on 2 shared cores: one thread is ~10x faster than two
+        # once anything else runs (the executor, a judge), and barely slower when idle.
+        # Prompt processing comes in batches and uses every core.
+        self.threads = threads
+        self.batch_threads = batch_threads or os.cpu_count() or 1
         self.port = port or _free_port()
         self.startup_timeout_s = startup_timeout_s
         self._process: subprocess.Popen[bytes] | None = None
@@ -441,7 +446,7 @@ class LocalModelServer:
         server = [str(LLM_PYTHON), "-m", "llama_cpp.server", "--model", str(self.model_path)]
         server += ["--model_alias", self.model_id, "--host", "127.0.0.1"]
         server += ["--port", str(self.port), "--n_ctx", str(self.n_ctx)]
-        server += ["--n_threads", str(self.threads), "--n_threads_batch", str(self.threads)]
+        server += ["--n_threads", str(self.threads), "--n_threads_batch", str(self.batch_threads)]
         # setpriv makes the kernel stop the server if this process dies without cleaning up.
         setpriv = shutil.which("setpriv")
         return [setpriv, "--pdeathsig", "TERM", "--", *server] if setpriv else server
@@ -457,7 +462,12 @@ class LocalModelServer:
         # A session of its own: Ctrl-C reaches only this process, which then stops the server.
         with os.fdopen(log_fd, "wb") as log:
             self._process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                self.command(),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                # Idle OpenMP threads sleep instead of spinning on cores others need.
+                env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ},
             )
         try:
             self._wait_ready()
@@ -549,7 +559,10 @@ def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:
 
 def _serve(args: argparse.Namespace) -> None:
     signal.signal(signal.SIGTERM, _raise_keyboard_interrupt)
-    with LocalModelServer(local_model_path(), n_ctx=args.n_ctx, port=args.port) as server:
+    server = LocalModelServer(
+        local_model_path(), n_ctx=args.n_ctx, threads=args.threads, port=args.port
+    )
+    with server:
         print(
             f"serving {server.model_path} as {server.model_id!r} at {server.base_url}; "
             "Ctrl-C stops it",
@@ -574,6 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve = commands.add_parser("serve", help="run the OpenAI-compatible server until Ctrl-C")
     serve.add_argument("--port", type=int, default=None, help="default: a free port")
     serve.add_argument("--n-ctx", type=int, default=8192, help="context window in tokens")
+    serve.add_argument("--threads", type=int, default=1, help="generation threads")
     args = parser.parse_args(argv)
     try:
         if args.command == "fetch":

@@ -48,7 +48,13 @@ from dataclasses import dataclass
 from typing import Literal
 
 from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
-from orchestrator.bench.summary_models import MeanSd, RunStats, ScoreStats, Summary
+from orchestrator.bench.summary_models import (
+    ExecutorFigures,
+    MeanSd,
+    RunStats,
+    ScoreStats,
+    Summary,
+)
 
 GOOD_SCORE = 75
 BAD_SCORE = 25
@@ -171,7 +177,30 @@ def build_summary(config: RunConfig, records: Iterable[ItemRecord]) -> Summary:
         per_repeat=per_repeat,
         across_repeats=across_repeats(per_repeat) if len(per_repeat) > 1 else {},
         judged=judged,
+        executors=executor_figures(latest),
     )
+
+
+def executor_figures(records: Iterable[ItemRecord]) -> dict[str, ExecutorFigures]:
+    """Per executor: how many executions it ran, how many failed, their median time."""
+    times: dict[str, list[float]] = {}
+    failures: dict[str, int] = {}
+    for record in records:
+        execution = record.execution
+        if execution is None or execution.executor is None:
+            continue
+        times.setdefault(execution.executor, []).append(record.timings.execution_s)
+        failures[execution.executor] = failures.get(execution.executor, 0) + (
+            execution.status != ExecStatus.OK
+        )
+    return {
+        url: ExecutorFigures(
+            executions=len(values),
+            failures=failures[url],
+            p50_s=round(statistics.median(values), 3),
+        )
+        for url, values in sorted(times.items())
+    }
 
 
 def across_repeats(per_repeat: Sequence[RunStats]) -> dict[str, MeanSd]:

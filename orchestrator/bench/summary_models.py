@@ -35,6 +35,12 @@ class MeanSd(BaseModel):
     sd: float | None
 
 
+class ExecutorFigures(BaseModel):
+    executions: int  # executions this executor ran (final records only)
+    failures: int  # of those, how many did not end "ok"
+    p50_s: float | None  # median execution time, sandbox wait included
+
+
 class Summary(BaseModel):
     run_id: str
     config: RunConfig
@@ -44,3 +50,4 @@ class Summary(BaseModel):
     # "incorrect_code_pct", "visual.mean", "task.good_pct".
     across_repeats: dict[str, MeanSd]
     judged: bool  # False: "not judged" (no judge was configured)
+    executors: dict[str, ExecutorFigures] = {}  # executor URL -> its share of the run

@@ -43,7 +43,20 @@ def run_table(summary: Summary) -> Group:
     for header, _ in TABLE_I_COLUMNS:
         table.add_column(header, justify="right")
     table.add_row(config.model, *(_cell(summary, name) for _, name in TABLE_I_COLUMNS))
-    return Group(table, _counts_table(summary), _scores_table(summary))
+    parts = [table, _counts_table(summary), _scores_table(summary)]
+    if summary.executors:
+        parts.append(_executors_table(summary))
+    return Group(*parts)
+
+
+def _executors_table(summary: Summary) -> Table:
+    table = Table(title="Executors")
+    for header in ("executor", "executions", "failures", "p50 s"):
+        table.add_column(header, justify="left" if header == "executor" else "right")
+    for url, figures in summary.executors.items():
+        p50 = "–" if figures.p50_s is None else f"{figures.p50_s:.2f}"
+        table.add_row(url, str(figures.executions), str(figures.failures), p50)
+    return table
 
 
 def comparison_table(summaries: Sequence[Summary], title: str | None = None) -> Table:

@@ -79,13 +79,12 @@ def test_server_dies_with_a_killed_parent() -> None:
         "print(server.port, flush=True)\n"
         "time.sleep(600)\n"
     )
-    parent = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-c", starter], stdout=subprocess.PIPE, text=True, cwd=REPO_ROOT
-    )
-    assert parent.stdout is not None
-    port = int(parent.stdout.readline())
-    parent.kill()
-    parent.wait()
+    ) as parent:
+        assert parent.stdout is not None
+        port = int(parent.stdout.readline())
+        parent.kill()
     for _ in range(100):  # the kernel sends the server SIGTERM; give it up to ~20 s to exit
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) != 0:

@@ -65,6 +65,7 @@ def test_exception_returns_error_with_images_drawn_before(executor: RunningExecu
     assert result.error.ename == "KeyError"
     assert "no such column" in result.error.evalue
     assert "KeyError" in result.error.traceback
+    assert "\x1b" not in result.error.traceback  # colour codes are stripped
     assert len(result.images) == 1
     assert_non_blank_png(result.images[0])
 
