@@ -19,7 +19,7 @@ LOCAL_MODEL := qwen-coder-1.5b
 MODEL ?= $(LOCAL_MODEL)
 # The offline copy beside the repo when there is one, else the HuggingFace hub.
 DATASET ?= $(if $(wildcard ../shared/pandasplotbench/tasks.jsonl),../shared/pandasplotbench,)
-# The local model writes ~9 tokens/s on 2 cores: by default it gets a 10-item sample.
+# The local model writes 4-9 tokens/s on 2 cores: by default it gets a 10-item sample.
 LIMIT ?= $(if $(and $(filter $(LOCAL_MODEL),$(MODEL)),$(if $(IDS),,1)),10,)
 export MODEL DATASET LIMIT IDS SEED LIBRARY DESCRIPTOR TASK REPEATS INSTRUCTS RUN_ID
 export EXECUTORS EXECUTOR_TOKEN JUDGE_URL JUDGE_TOKEN RESULTS_DIR TIMEOUT_S POOL_SIZE

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import hashlib
 import json
 import sys
@@ -140,6 +141,7 @@ async def show_executors(dispatcher: Dispatcher, progress: Progress) -> None:
 
 @asynccontextmanager
 async def model_endpoint(spec: ModelSpec) -> AsyncIterator[Endpoint]:
+    """The model's endpoint; for the local model, a llama.cpp server started for the run."""
     if not spec.served_locally:
         yield spec.endpoint()
         return
@@ -150,7 +152,11 @@ async def model_endpoint(spec: ModelSpec) -> AsyncIterator[Endpoint]:
 
 async def run_bench(settings: BenchSettings) -> Path:
     spec = resolve_model(settings.model)
-    if not spec.served_locally:
+    if spec.served_locally:
+        # LOCAL_MODEL_PATH may serve another GGUF: record the model actually served.
+        served = LocalModelServer(local_model_path()).model_id
+        spec = dataclasses.replace(spec, model_id=served)
+    else:
         spec.endpoint()  # a missing key or base URL fails now, before anything starts
     library = check_library(settings.library)
     check_descriptor(settings.descriptor)

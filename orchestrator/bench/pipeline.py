@@ -71,6 +71,7 @@ class Work:
     prompt: Prompt
     started: float = field(default_factory=time.monotonic)
     response: str = ""
+    response_truncated: bool = False
     code: str = ""
     wrong_library: bool = False
     execution: Execution | None = None
@@ -197,6 +198,7 @@ class Pipeline:
             work.infra_error = f"model endpoint: {exc}"
         else:
             work.response = generation.text
+            work.response_truncated = generation.truncated
             work.timings.generation_s = round(generation.total_s, 3)
             work.code = extract_code(generation.text)
             work.wrong_library = bool(work.code) and is_wrong_library(work.code, self.library)
@@ -272,6 +274,7 @@ class Pipeline:
             task=task_text(item, variant),
             prompt=work.prompt,
             response=work.response,
+            response_truncated=work.response_truncated,
             code=work.code,
             wrong_library=work.wrong_library,
             execution=work.execution,

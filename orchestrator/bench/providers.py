@@ -16,9 +16,7 @@ How the bench treats each error:
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import math
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -31,10 +29,10 @@ import httpx2
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
-from tenacity.wait import wait_base, wait_exponential_jitter
+from tenacity import RetryCallState
 
 from orchestrator.bench.models import PROVIDER_ENV, Endpoint, ModelSpec, Provider
+from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +59,6 @@ class ModelBadRequestError(ModelError):
 
 class ModelUnavailable(ModelError):
     """Unreachable, timing out or overloaded after every retry: infrastructure, not the model."""
-
-
-class _Transient(Exception):
-    """One failed attempt worth retrying; `retry_after` is the server's requested wait."""
-
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.retry_after = retry_after
 
 
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429})  # plus every 5xx
@@ -101,44 +90,6 @@ class Generation(Completion):
     attempts: int
 
 
-def parse_retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds to wait from `retry-after-ms` or `Retry-After` (seconds or an HTTP date)."""
-    if (millis := _finite(headers.get("retry-after-ms"))) is not None:
-        return max(millis / 1000, 0.0)
-    value = headers.get("retry-after")
-    if value is None:
-        return None
-    if (seconds := _finite(value)) is not None:
-        return max(seconds, 0.0)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(when.timestamp() - time.time(), 0.0)
-
-
-def _finite(value: str | None) -> float | None:
-    try:
-        number = float(value) if value is not None else None
-    except ValueError:
-        return None
-    return number if number is not None and math.isfinite(number) else None
-
-
-class _WaitRetryAfter(wait_base):
-    """The server's Retry-After when it sent one, else the fallback backoff; both capped."""
-
-    def __init__(self, fallback: wait_base, cap_s: float) -> None:
-        self._fallback = fallback
-        self._cap_s = cap_s
-
-    def __call__(self, retry_state: RetryCallState) -> float:
-        failure = retry_state.outcome.exception() if retry_state.outcome else None
-        if isinstance(failure, _Transient) and failure.retry_after is not None:
-            return min(failure.retry_after, self._cap_s)
-        return min(self._fallback(retry_state), self._cap_s)
-
-
 class Generator(ABC):
     """Sends (system, user) to one model at temperature 0, at most `spec.concurrency` at once."""
 
@@ -152,31 +103,20 @@ class Generator(ABC):
         async with self._slots:
             started = time.monotonic()
             attempts = 0
-            retrying = AsyncRetrying(
-                stop=stop_after_attempt(self._policy.attempts),
-                wait=_WaitRetryAfter(
-                    wait_exponential_jitter(
-                        multiplier=self._policy.initial_wait_s,
-                        jitter=self._policy.initial_wait_s,
-                        max=self._policy.max_wait_s,
-                    ),
-                    self._policy.max_wait_s,
-                ),
-                retry=retry_if_exception_type(_Transient),
-                before_sleep=self._log_retry,
-                reraise=True,
-            )
+            retry_loop = retrying(
+                self._policy.attempts, self._policy.initial_wait_s, self._policy.max_wait_s
+            ).copy(before_sleep=self._log_retry)
             try:
-                async for attempt in retrying:
+                async for attempt in retry_loop:
                     with attempt:
                         attempts += 1
                         sent = time.monotonic()
                         completion = await self._complete(system, user)
                         latency_s = time.monotonic() - sent
-            except _Transient as exc:
+            except RetryableFailure as exc:
                 raise ModelUnavailable(
                     f"{self.spec.alias} ({self.spec.provider_model}) at {self.endpoint.base_url}: "
-                    f"{exc.reason}; gave up after {attempts} attempts"
+                    f"{exc}; gave up after {attempts} attempts"
                 ) from exc
             return Generation(
                 **completion.model_dump(),
@@ -198,10 +138,10 @@ class Generator(ABC):
         )
 
     def _status_error(self, status: int, headers: Mapping[str, str], message: str) -> Exception:
-        """The error for an HTTP refusal: a retryable _Transient or a final ModelError."""
+        """The error for an HTTP refusal: a RetryableFailure or a final ModelError."""
         where = f"{self.spec.alias} ({self.spec.provider_model}) at {self.endpoint.base_url}"
         if status in RETRYABLE_STATUS or status >= 500:
-            return _Transient(f"HTTP {status}: {message}", parse_retry_after(headers))
+            return RetryableFailure(f"HTTP {status}: {message}", retry_after_seconds(headers))
         if status in (401, 403):
             key_var = PROVIDER_ENV[self.spec.provider].api_key_var
             return ModelAuthError(
@@ -218,7 +158,7 @@ class Generator(ABC):
 
     @abstractmethod
     async def _complete(self, system: str, user: str) -> Completion:
-        """One request. Raises _Transient for a retryable failure, ModelError otherwise."""
+        """One request. Raises RetryableFailure if another attempt may work, else ModelError."""
 
     @abstractmethod
     async def aclose(self) -> None: ...
@@ -269,7 +209,7 @@ class OpenAIChatGenerator(Generator):
         except openai.APIStatusError as exc:
             raise self._status_error(exc.status_code, exc.response.headers, exc.message) from exc
         except openai.APIConnectionError as exc:  # timeouts included
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
         choice = reply.choices[0] if reply.choices else None
         return Completion(
             text=(choice.message.content or "") if choice else "",
@@ -318,7 +258,7 @@ class AnthropicGenerator(Generator):
         except anthropic.APIStatusError as exc:
             raise self._status_error(exc.status_code, exc.response.headers, exc.message) from exc
         except anthropic.APIConnectionError as exc:  # timeouts included
-            raise _Transient(f"{type(exc).__name__}: {exc}") from exc
+            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
         return Completion(
             text="".join(block.text for block in reply.content if block.type == "text"),
             model=reply.model,

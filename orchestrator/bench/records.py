@@ -79,6 +79,7 @@ class ItemRecord(BaseModel):
     task: TaskText
     prompt: Prompt
     response: str = ""
+    response_truncated: bool = False  # the reply stopped at the model's output-token cap
     code: str = ""
     wrong_library: bool = False
     execution: Execution | None = None

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import email.utils
 import logging
 import socket
-import time
 from collections.abc import Iterator
 
 import httpx2
@@ -22,7 +20,6 @@ from orchestrator.bench.providers import (
     ModelUnavailable,
     RetryPolicy,
     make_generator,
-    parse_retry_after,
 )
 from tests.standins.llm_server import HttpError, Reply, StandinLLM
 
@@ -257,29 +254,3 @@ async def test_concurrency_is_limited_per_generator(llm: StandinLLM) -> None:
     assert sorted(g.text for g in generations) == [f"r{i}" for i in range(6)]
     assert transport.most_in_flight == 2
     assert llm.peak_in_flight == 2
-
-
-# --- Retry-After parsing ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("headers", "expected"),
-    [
-        ({"retry-after": "7"}, 7.0),
-        ({"retry-after": "1.5"}, 1.5),
-        ({"retry-after-ms": "250", "retry-after": "9"}, 0.25),
-        ({"retry-after": "Thu, 01 Jan 1970 00:00:00 GMT"}, 0.0),  # a date in the past
-        ({"retry-after": "soon"}, None),
-        ({"retry-after": "nan"}, None),
-        ({}, None),
-    ],
-)
-def test_parse_retry_after(headers: dict[str, str], expected: float | None) -> None:
-    assert parse_retry_after(headers) == expected
-
-
-def test_parse_retry_after_http_date_in_the_future() -> None:
-    wait = parse_retry_after(
-        {"retry-after": email.utils.formatdate(time.time() + 120, usegmt=True)}
-    )
-    assert wait is not None and 100 < wait <= 120

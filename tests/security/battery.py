@@ -1,0 +1,382 @@
+"""How the adversarial battery runs hostile code and checks that the host came through.
+
+Attacks run in waves: every attack of a test module is submitted to the real executor
+service at once, with a benign canary job alongside every few of them, while a HostWatch
+samples the host. After the wave, each case checks its own result and its canary, and the
+wave checks that the host is as it was: files unchanged, no sandbox process left, every
+container and socket directory removed, no network or volume made, Docker healthy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+import docker.errors
+
+from orchestrator.docker_sandbox import SANDBOX_UID, SandboxConfig
+from orchestrator.executor_api import ExecutionRequest, ExecutionResult, ExecutionStatus
+from orchestrator.executor_client import ExecutorClient
+from orchestrator.pngcheck import validate_png
+
+LIMITS = SandboxConfig()
+# The battery runs under whatever runtime the executor under test is given.
+RUNTIME = os.environ.get("EXECUTOR_SANDBOX__RUNTIME", "runc")
+GVISOR = RUNTIME.startswith("runsc")
+# Stand-ins for the host's secrets: they are in the executor's environment and must never
+# be visible to sandboxed code. The common prefix lets code search for them without them.
+SENTINEL = "ppbsentinel"
+HOST_SECRETS = {
+    name: f"{SENTINEL}-{name.lower()}-{secrets.token_hex(8)}"
+    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "JUDGE_TOKEN", "HF_TOKEN")
+}
+# The socket directory holds one socket; anything bigger is sandbox data on the host disk.
+SOCKET_DIR_MAX_BYTES = 64 * 1024
+# Docker's json-file driver keeps the current log (max-size 1m) plus one rotated file.
+CONTAINER_LOG_MAX_BYTES = 3 * 1024 * 1024
+CANARY_EVERY = 3  # a canary after every this many attacks, submitted with them
+CANARY_CODE = (
+    "import matplotlib.pyplot as plt\n"
+    "plt.plot([1, 3, 2], color='tab:red')\n"
+    "plt.title('canary')\n"
+    "print('canary ok')\n"
+)
+CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
+
+ResultCheck = Callable[[ExecutionResult], None]
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One hostile job and what containing it looks like."""
+
+    name: str
+    code: str
+    expect: ExecutionStatus
+    bound_s: float  # the sandbox-side duration (result.duration_s) stays within this
+    timeout_s: float = 60.0
+    ename: str | None = None
+    stdout_has: tuple[str, ...] = ()
+    check: ResultCheck | None = None
+
+    def request(self) -> ExecutionRequest:
+        return ExecutionRequest(code=self.code, timeout_s=self.timeout_s)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    attack: Attack
+    result: ExecutionResult
+    latency_s: float  # client-side, queueing included
+    canary: ExecutionResult
+    canary_latency_s: float
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def sandbox_processes() -> dict[int, str | None]:
+    """Host PIDs owned by the sandbox uid, each with its container id (None: outside any)."""
+    found: dict[int, str | None] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != SANDBOX_UID:
+                continue
+            cgroups = Path(entry.path, "cgroup").read_text()
+        except OSError:
+            continue  # it exited while we looked
+        match = CONTAINER_ID.search(cgroups)
+        found[int(entry.name)] = match.group(0) if match else None
+    return found
+
+
+def tree_bytes(root: Path, max_entries: int = 10_000) -> int:
+    """Disk blocks under root, without following links (bounded: the tree is hostile)."""
+    total = 0
+    for count, (directory, dirs, files) in enumerate(os.walk(root)):
+        for name in dirs + files:
+            try:
+                total += os.lstat(os.path.join(directory, name)).st_blocks * 512
+            except OSError:
+                continue
+        if count > max_entries:
+            break
+    return total
+
+
+def attachments(container: dict[str, Any]) -> list[str]:
+    """Anything attached to a listed container besides its socket bind and network "none"."""
+    found = [
+        f"a {m.get('Type')} mount at {m.get('Destination')}"
+        for m in container.get("Mounts", [])
+        if m.get("Type") != "bind" or m.get("Destination") != "/run/sandbox"
+    ]
+    networks = container.get("NetworkSettings", {}).get("Networks", {})
+    found += [f"network {name}" for name in networks if name != "none"]
+    return found
+
+
+def fleet_resources(client: docker.DockerClient, fleet: str) -> list[tuple[str, str]]:
+    """Networks and volumes named or labelled for the fleet (the executor makes none)."""
+    found: list[tuple[str, str]] = []
+    for kind, items in (("network", client.networks.list()), ("volume", client.volumes.list())):
+        for item in items:
+            name, labels = item.name or "", item.attrs.get("Labels") or {}
+            if fleet in name or labels.get("ppb.fleet") == fleet:
+                found.append((kind, name))
+    return found
+
+
+@dataclass
+class HostWatch:
+    """Samples, while a wave runs, what each of the fleet's sandboxes does on the host."""
+
+    client: docker.DockerClient
+    fleet: str
+    socket_root: Path
+    docker_root: Path
+    interval_s: float = 0.5
+    peak_processes: dict[str, int] = field(default_factory=dict)
+    peak_socket_dir_bytes: dict[str, int] = field(default_factory=dict)
+    peak_layer_bytes: dict[str, int] = field(default_factory=dict)
+    peak_log_bytes: dict[str, int] = field(default_factory=dict)
+    peak_host_processes: int = 0
+    attachments: dict[str, list[str]] = field(default_factory=dict)  # volumes, networks
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="host-watch", daemon=True)
+
+    def __enter__(self) -> HostWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        tick = 0
+        while not self._stop.is_set():
+            self.sample(with_sizes=tick % 4 == 0)
+            tick += 1
+            self._stop.wait(self.interval_s)
+
+    @staticmethod
+    def _raise(peaks: dict[str, int], name: str, value: int) -> None:
+        peaks[name] = max(peaks.get(name, 0), value)
+
+    def sample(self, *, with_sizes: bool) -> None:
+        try:
+            listed = self.client.api.containers(
+                filters={"label": f"ppb.fleet={self.fleet}"}, size=with_sizes
+            )
+        except docker.errors.DockerException:
+            return
+        names = {c["Id"]: c["Names"][0].lstrip("/") for c in listed}
+        for container in listed:
+            if names[container["Id"]] not in self.attachments:
+                self.attachments[names[container["Id"]]] = attachments(container)
+        processes = sandbox_processes()
+        self.peak_host_processes = max(
+            self.peak_host_processes, sum(1 for p in os.scandir("/proc") if p.name.isdigit())
+        )
+        for cid, name in names.items():
+            self._raise(self.peak_processes, name, sum(1 for c in processes.values() if c == cid))
+            self._raise(self.peak_socket_dir_bytes, name, tree_bytes(self.socket_root / name))
+            logs = (self.docker_root / "containers" / cid).glob(f"{cid}-json.log*")
+            self._raise(self.peak_log_bytes, name, sum(p.stat().st_size for p in logs))
+        for container in listed:
+            if with_sizes:
+                name = names[container["Id"]]
+                self._raise(self.peak_layer_bytes, name, int(container.get("SizeRw") or 0))
+
+
+@dataclass(frozen=True)
+class HostFacts:
+    """The host's addresses and paths that attacks aim at."""
+
+    gateway: str  # the default bridge's gateway address
+    host_ip: str  # the host's address on its default route
+    executor_port: int
+    probe_port: int  # a listener on all host interfaces, standing in for any service
+    socket_root: Path
+
+
+@dataclass
+class HostBaseline:
+    """What must not change on the host while hostile code runs."""
+
+    watched_files: Sequence[Path]
+
+    def snapshot(self) -> dict[str, str]:
+        return {str(path): digest(path) for path in self.watched_files}
+
+
+@dataclass
+class Wave:
+    outcomes: dict[str, Outcome]
+    watch: HostWatch
+    problems: list[str]
+
+
+def stray_sandbox_processes(client: docker.DockerClient) -> dict[int, str | None]:
+    """Sandbox-uid processes on the host that belong to no running container."""
+    running = {c.id for c in client.containers.list(sparse=True)}
+    return {pid: cid for pid, cid in sandbox_processes().items() if cid not in running}
+
+
+def wait_gone(
+    client: docker.DockerClient, names: Iterable[str], timeout_s: float = 60
+) -> list[str]:
+    """Waits for the pool's background removal; returns the containers still present."""
+    pending = set(names)
+    deadline = time.monotonic() + timeout_s
+    while pending and time.monotonic() < deadline:
+        for name in list(pending):
+            try:
+                client.containers.get(name)
+            except docker.errors.NotFound:
+                pending.discard(name)
+        if pending:
+            time.sleep(0.5)
+    return sorted(pending)
+
+
+def host_problems(
+    client: docker.DockerClient,
+    baseline: HostBaseline,
+    before: dict[str, str],
+    used: list[str],
+    watch: HostWatch,
+) -> list[str]:
+    problems: list[str] = []
+    left = wait_gone(client, used)
+    problems += [f"container {name} was not removed" for name in left]
+    problems += [
+        f"socket directory {name} was not removed"
+        for name in used
+        if (watch.socket_root / name).exists()
+    ]
+    after = baseline.snapshot()
+    problems += [f"host file {path} changed" for path in before if before[path] != after[path]]
+    strays = stray_sandbox_processes(client)
+    problems += [
+        f"sandbox-uid process {pid} left on the host (cgroup {cid})" for pid, cid in strays.items()
+    ]
+    if not client.ping():
+        problems.append("the Docker daemon does not answer ping")
+    problems += [f"{name} had {what}" for name in used for what in watch.attachments.get(name, [])]
+    problems += [
+        f"{kind} {name} was made for the fleet"
+        for kind, name in fleet_resources(client, watch.fleet)
+    ]
+    return problems
+
+
+async def _run_all(
+    client: ExecutorClient, attacks: Sequence[Attack], canary_every: int
+) -> tuple[list[tuple[ExecutionResult, float]], list[tuple[ExecutionResult, float]]]:
+    async def timed(request: ExecutionRequest) -> tuple[ExecutionResult, float]:
+        started = time.monotonic()
+        result = await client.execute(request)
+        return result, time.monotonic() - started
+
+    jobs: list[asyncio.Task[tuple[ExecutionResult, float]]] = []
+    canaries: list[asyncio.Task[tuple[ExecutionResult, float]]] = []
+    for index, attack in enumerate(attacks, start=1):
+        jobs.append(asyncio.create_task(timed(attack.request())))
+        if index % canary_every == 0 or index == len(attacks):
+            canaries.append(asyncio.create_task(timed(canary_request())))
+    return list(await asyncio.gather(*jobs)), list(await asyncio.gather(*canaries))
+
+
+def canary_request() -> ExecutionRequest:
+    return ExecutionRequest(code=CANARY_CODE, timeout_s=60)
+
+
+def executor_client(url: str, token: str) -> ExecutorClient:
+    # Queueing behind a wave of hostile jobs is expected; the limit is on the code, not here.
+    return ExecutorClient(url, token, overhead_s=900.0)
+
+
+def run_wave(
+    *,
+    url: str,
+    token: str,
+    attacks: Sequence[Attack],
+    client: docker.DockerClient,
+    fleet: str,
+    socket_root: Path,
+    baseline: HostBaseline,
+    canary_every: int = CANARY_EVERY,
+) -> Wave:
+    """Submits every attack at once (with canaries) and checks the host afterwards."""
+    if len({a.name for a in attacks}) != len(attacks):
+        raise ValueError("attack names must be unique within a wave")
+    before = baseline.snapshot()
+
+    async def go() -> tuple[
+        list[tuple[ExecutionResult, float]], list[tuple[ExecutionResult, float]]
+    ]:
+        async with executor_client(url, token) as executor:
+            return await _run_all(executor, attacks, canary_every)
+
+    docker_root = Path(client.info()["DockerRootDir"])
+    with HostWatch(client, fleet, socket_root, docker_root) as watch:
+        done, canaries = asyncio.run(go())
+    outcomes = {
+        attack.name: Outcome(attack, result, latency, *canaries[index // canary_every])
+        for index, (attack, (result, latency)) in enumerate(zip(attacks, done, strict=True))
+    }
+    results = [result for result, _ in done + canaries]
+    used = [result.sandbox for result in results if result.sandbox]
+    problems = host_problems(client, baseline, before, used, watch)
+    return Wave(outcomes, watch, problems)
+
+
+def assert_canary_ok(canary: ExecutionResult) -> None:
+    assert canary.status == ExecutionStatus.OK, f"the canary failed: {canary.error}"
+    assert canary.stdout == "canary ok\n"
+    assert len(canary.images) == 1
+    validate_png(base64.b64decode(canary.images[0]))
+
+
+def assert_contained(wave: Wave, name: str) -> ExecutionResult:
+    """The checks every case makes: its status and bound, its canary, and the host."""
+    outcome = wave.outcomes[name]
+    attack, result = outcome.attack, outcome.result
+    detail = f"{name}: {result.error}\nstdout: {result.stdout[-1500:]!r}"
+    assert result.status == attack.expect, detail
+    if attack.ename is not None:
+        assert result.error is not None and result.error.ename == attack.ename, detail
+    assert result.duration_s <= attack.bound_s, f"{name} took {result.duration_s} s"
+    for text in attack.stdout_has:
+        assert text in result.stdout, detail
+    if attack.check is not None:
+        attack.check(result)
+    assert_canary_ok(outcome.canary)
+    assert not wave.problems, wave.problems
+    sandbox = result.sandbox or ""
+    assert wave.watch.peak_processes.get(sandbox, 0) <= LIMITS.pids_limit
+    assert wave.watch.peak_socket_dir_bytes.get(sandbox, 0) <= SOCKET_DIR_MAX_BYTES, (
+        f"{sandbox} put {wave.watch.peak_socket_dir_bytes[sandbox]} bytes on the host disk "
+        "through its socket directory"
+    )
+    assert wave.watch.peak_layer_bytes.get(sandbox, 0) == 0, "the container layer was written"
+    assert wave.watch.peak_log_bytes.get(sandbox, 0) <= CONTAINER_LOG_MAX_BYTES
+    return result
