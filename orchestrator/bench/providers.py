@@ -18,11 +18,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 import anthropic
 import httpx2
@@ -32,6 +30,7 @@ from pydantic import BaseModel
 from tenacity import RetryCallState
 
 from orchestrator.bench.models import PROVIDER_ENV, Endpoint, ModelSpec, Provider
+from orchestrator.http_client import AsyncClosing
 from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
 
 log = logging.getLogger(__name__)
@@ -90,7 +89,7 @@ class Generation(Completion):
     attempts: int
 
 
-class Generator(ABC):
+class Generator(AsyncClosing):
     """Sends (system, user) to one model at temperature 0, at most `spec.concurrency` at once."""
 
     def __init__(self, spec: ModelSpec, endpoint: Endpoint, policy: RetryPolicy) -> None:
@@ -159,20 +158,6 @@ class Generator(ABC):
     @abstractmethod
     async def _complete(self, system: str, user: str) -> Completion:
         """One request. Raises RetryableFailure if another attempt may work, else ModelError."""
-
-    @abstractmethod
-    async def aclose(self) -> None: ...
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
 
 class OpenAIChatGenerator(Generator):

@@ -29,7 +29,7 @@ REPORTED_S = 45.0  # a crash, an OOM or a refusal is reported this soon (not at 
 MIB = 1024 * 1024
 # What a refused system call returns: Docker's seccomp profile answers EPERM; gVisor
 # implements some calls itself and answers ENOSYS for what it does not support.
-REFUSED = {"EPERM", "EACCES", "ENOSYS"} if GVISOR else {"EPERM"}
+REFUSED = {"EPERM", "EACCES", "ENOSYS", "EAFNOSUPPORT"} if GVISOR else {"EPERM"}
 
 
 def code(text: str) -> str:
@@ -561,59 +561,42 @@ def network_attacks(facts: HostFacts) -> list[Attack]:
     ports = (80, 2375, facts.executor_port, facts.probe_port)
     return [
         network_attack(
-            "http-by-name",
+            "egress-http-dns-udp",
             {
                 "http://pypi.org": (
                     "urllib.request.urlopen('http://pypi.org/simple/', timeout=10)",
                     NO_NAMES,
-                )
-            },
-        ),
-        network_attack(
-            "http-by-ip",
-            {
+                ),
                 "151.101.0.223:80": ("tcp('151.101.0.223', 80)", UNREACHABLE),
                 "[2606:4700:4700::1111]:80": ("tcp('2606:4700:4700::1111', 80)", NO_ROUTE),
-            },
-        ),
-        network_attack(
-            "dns",
-            {
                 "getaddrinfo pypi.org": ("socket.getaddrinfo('pypi.org', 443)", NO_NAMES),
                 "resolv.conf nameserver": (
                     "udp(open('/etc/resolv.conf').read().split('nameserver')[1].split()[0], 53)",
                     UNREACHABLE,
                 ),
-                "8.8.8.8:53": ("udp('8.8.8.8', 53)", UNREACHABLE),
+                "8.8.8.8:53/udp": ("udp('8.8.8.8', 53)", UNREACHABLE),
+                "1.1.1.1:443/udp": ("udp('1.1.1.1', 443)", UNREACHABLE),
             },
         ),
         network_attack(
-            "udp",
+            "host-gateway-metadata-services",
             {
-                "1.1.1.1:443": ("udp('1.1.1.1', 443)", UNREACHABLE),
-                f"{host}:{facts.probe_port}": (f"udp({host!r}, {facts.probe_port})", UNREACHABLE),
-            },
-        ),
-        network_attack(
-            "bridge-gateway",
-            {f"{gateway}:{port}": (f"tcp({gateway!r}, {port})", UNREACHABLE) for port in ports},
-        ),
-        network_attack(
-            "metadata-address",
-            {
+                **{
+                    f"{gateway}:{port}": (f"tcp({gateway!r}, {port})", UNREACHABLE)
+                    for port in ports
+                },
                 "169.254.169.254:80": ("tcp('169.254.169.254', 80)", UNREACHABLE),
                 "169.254.169.254:53/udp": ("udp('169.254.169.254', 53)", UNREACHABLE),
-            },
-        ),
-        network_attack(
-            "host-services",
-            {
                 # The sandbox's loopback is its own: the executor's port there is closed.
                 f"127.0.0.1:{facts.executor_port}": (
                     f"tcp('127.0.0.1', {facts.executor_port})",
                     {"ECONNREFUSED"},
                 ),
                 **{f"{host}:{port}": (f"tcp({host!r}, {port})", UNREACHABLE) for port in ports},
+                f"{host}:{facts.probe_port}/udp": (
+                    f"udp({host!r}, {facts.probe_port})",
+                    UNREACHABLE,
+                ),
             },
         ),
         Attack(
@@ -655,33 +638,36 @@ SYSCALL = code("""
         result = libc.syscall(number, *args)
         print(f"{label}: " + ("ALLOWED" if result >= 0 else errno.errorcode[ctypes.get_errno()]))
     """)
+# Tools run as the sandbox user; any that printed uid 0 would report ROOT.
+TOOLS = code("""
+    import shutil, subprocess
+
+    def tool(label, command):
+        if shutil.which(command.split()[0]) is None:
+            print(f"{label}: absent")
+            return
+        run = subprocess.run(command, shell=True, input="\\n", capture_output=True, text=True,
+                             timeout=20)
+        root = any(line.strip() == "0" for line in run.stdout.splitlines())
+        print(f"{label}: " + ("ROOT" if root else "refused" if run.returncode else "ran"))
+    """)
 
 
-def syscall_attack(name: str, calls: Mapping[str, str], allowed: set[str] | None = None) -> Attack:
-    """calls: label -> the arguments of libc.syscall (number first)."""
-    body = "".join(f"syscall({label!r}, {args})\n" for label, args in calls.items())
+def probe_attack(
+    name: str,
+    syscalls: Mapping[str, str] | None = None,
+    tools: Mapping[str, tuple[str, set[str]]] | None = None,
+) -> Attack:
+    """syscalls: label -> libc.syscall arguments, each must be refused;
+    tools: label -> (a shell command, its allowed outcomes)."""
+    syscalls, tools = syscalls or {}, tools or {}
+    body = "".join(f"syscall({label!r}, {args})\n" for label, args in syscalls.items())
+    body += "".join(f"tool({label!r}, {command!r})\n" for label, (command, _) in tools.items())
+    expected = {label: REFUSED for label in syscalls}
+    expected |= {label: allowed for label, (_, allowed) in tools.items()}
     return Attack(
-        name,
-        SYSCALL + body,
-        S.OK,
-        bound_s=REPORTED_S,
-        check=probe_lines({label: allowed or REFUSED for label in calls}),
+        name, SYSCALL + TOOLS + body, S.OK, bound_s=REPORTED_S, check=probe_lines(expected)
     )
-
-
-def run_tools(tools: Mapping[str, str]) -> str:
-    """Code that runs each command line and reports whether it ran as root."""
-    return code(f"""
-        import shutil, subprocess
-        for label, command in {dict(tools)!r}.items():
-            if shutil.which(command.split()[0]) is None:
-                print(f"{{label}}: absent")
-                continue
-            run = subprocess.run(command, shell=True, input="\\n", capture_output=True,
-                                 text=True, timeout=20)
-            root = any(line.strip() == "0" for line in run.stdout.splitlines())
-            print(f"{{label}}: " + ("ROOT" if root else "refused" if run.returncode else "ran"))
-        """)
 
 
 def capabilities_none(result: ExecutionResult) -> None:
@@ -735,76 +721,54 @@ PRIVILEGE = [
             "known paths: []",
         ),
     ),
-    syscall_attack(
-        "setuid-root",
-        {
+    probe_attack(
+        "privilege-escalation",
+        syscalls={
             "setuid(0)": "105, 0",
             "setgid(0)": "106, 0",
             "setresuid(0,0,0)": "117, 0, 0, 0",
             "setgroups([0])": "116, 1, (ctypes.c_uint * 1)(0)",
         },
-    ),
-    Attack(
-        "su-sudo-and-setuid-binaries",
-        run_tools(
-            {
-                "su": "su -c 'id -u' root",
-                "sudo": "sudo -n id -u",
-                "newgrp": "newgrp root",
-                "passwd": "passwd -d root",
-                "mount (setuid)": "mount -t tmpfs none /tmp && id -u",
-            }
-        ),
-        S.OK,
-        bound_s=REPORTED_S,
-        check=probe_lines(
-            {
-                "su": {"refused"},
-                "sudo": {"absent", "refused"},
-                "newgrp": {"refused"},
-                "passwd": {"refused"},
-                "mount (setuid)": {"refused"},
-            }
-        ),
-    ),
-    Attack(
-        "unshare",
-        SYSCALL
-        + "syscall('unshare(CLONE_NEWUSER)', 272, 0x10000000)\n"
-        + "syscall('unshare(CLONE_NEWNS)', 272, 0x00020000)\n"
-        + "syscall('unshare(CLONE_NEWNET)', 272, 0x40000000)\n"
-        + run_tools({"unshare -r": "unshare -r id -u", "unshare -m": "unshare -m id -u"}),
-        S.OK,
-        bound_s=REPORTED_S,
-        check=probe_lines(
-            {
-                "unshare(CLONE_NEWUSER)": REFUSED,
-                "unshare(CLONE_NEWNS)": REFUSED,
-                "unshare(CLONE_NEWNET)": REFUSED,
-                "unshare -r": {"refused"},
-                "unshare -m": {"refused"},
-            }
-        ),
-    ),
-    syscall_attack(
-        "mount",
-        {
-            "mount tmpfs": "165, b'none', b'/tmp', b'tmpfs', 0, None",
-            "mount proc": "165, b'proc', b'/tmp', b'proc', 0, None",
-            "bind /": "165, b'/', b'/tmp', None, 4096, None",
-            "umount /run/sandbox": "166, b'/run/sandbox', 2",
+        tools={
+            "su": ("su -c 'id -u' root", {"refused"}),
+            "sudo": ("sudo -n id -u", {"absent", "refused"}),
+            "newgrp": ("newgrp root", {"refused"}),
+            "passwd": ("passwd -d root", {"refused"}),
+            "setuid mount": ("mount -t tmpfs none /tmp && id -u", {"refused"}),
         },
     ),
-    syscall_attack("bpf", {"bpf(BPF_MAP_CREATE)": "321, 0, 0, 0"}),
-    syscall_attack(
-        "keyctl",
-        {
+    probe_attack(
+        "namespaces-and-mounts",
+        syscalls={
+            "unshare(CLONE_NEWUSER)": "272, 0x10000000",
+            "unshare(CLONE_NEWNS)": "272, 0x00020000",
+            "unshare(CLONE_NEWNET)": "272, 0x40000000",
+            "mount tmpfs": "165, b'none', b'/tmp', b'tmpfs', 0, None",
+            "mount proc": "165, b'proc', b'/tmp', b'proc', 0, None",
+            "bind mount /": "165, b'/', b'/tmp', None, 4096, None",
+            "umount /run/sandbox": "166, b'/run/sandbox', 2",
+        },
+        tools={
+            "unshare -r": ("unshare -r id -u", {"refused"}),
+            "unshare -m": ("unshare -m id -u", {"refused"}),
+        },
+    ),
+    probe_attack(
+        "kernel-attack-surface",
+        syscalls={
+            "bpf(BPF_MAP_CREATE)": "321, 0, 0, 0",
             "keyctl": "250, 0, 0, 0, 0, 0",
             "add_key": "248, b'user', b'ppb', b'secret', 6, -2",
             "request_key": "249, b'user', b'ppb', None, -2",
+            "perf_event_open": "298, 0, 0, -1, -1, 0",
+            "raw socket": "41, 2, 3, 1",  # socket(AF_INET, SOCK_RAW, ICMP)
+            "packet socket": "41, 17, 3, 0",  # socket(AF_PACKET, SOCK_RAW)
+            "mknod char device": "133, b'/tmp/mem', 0o20600, (1 << 8) | 1",
+            "chroot": "161, b'/tmp'",
+            "init_module": "175, None, 0, b''",
+            "reboot": "169, 0xFEE1DEAD, 672274793, 0x1234567, None",
         },
     ),
-    syscall_attack("perf-event-open", {"perf_event_open": "298, 0, 0, -1, -1, 0"}),
     Attack(
         "proc-self-status",
         "print(open('/proc/self/status').read())\n",
@@ -827,36 +791,6 @@ PRIVILEGE = [
         S.OK,
         bound_s=REPORTED_S,
         check=probe_lines({path: {"EROFS", "EACCES", "ENOENT", "EPERM"} for path in KERNEL_FILES}),
-    ),
-    Attack(
-        "raw-sockets-devices-chroot",
-        SYSCALL
-        + code("""
-            import socket
-            for label, family, kind in (("raw socket", socket.AF_INET, socket.SOCK_RAW),
-                                        ("packet socket", socket.AF_PACKET, socket.SOCK_RAW)):
-                try:
-                    socket.socket(family, kind, 1).close()
-                    print(f"{label}: ALLOWED")
-                except OSError as exc:
-                    print(f"{label}: " + errno.errorcode[exc.errno])
-            syscall("mknod char device", 133, b"/tmp/mem", 0o20600, (1 << 8) | 1)
-            syscall("chroot", 161, b"/tmp")
-            syscall("init_module", 175, None, 0, b"")
-            syscall("reboot", 169, 0xFEE1DEAD, 672274793, 0x1234567, None)
-            """),
-        S.OK,
-        bound_s=REPORTED_S,
-        check=probe_lines(
-            {
-                "raw socket": REFUSED,
-                "packet socket": REFUSED | {"EAFNOSUPPORT"},
-                "mknod char device": REFUSED,
-                "chroot": REFUSED,
-                "init_module": REFUSED,
-                "reboot": REFUSED,
-            }
-        ),
     ),
     Attack(
         "oom-score-floor",

@@ -35,7 +35,7 @@ def test_attack_is_contained(waves: Waves, category: str, name: str) -> None:
 def test_no_sandbox_reached_a_host_listener(
     waves: Waves, probe_listener: tuple[int, list[str]]
 ) -> None:
-    waves["network"]  # noqa: B018 (runs the network wave if it has not run yet)
+    waves["network"]  # runs the network wave if it has not run yet
     assert probe_listener[1] == [], f"sandboxes reached the host: {probe_listener[1]}"
 
 
