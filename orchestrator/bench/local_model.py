@@ -61,11 +61,17 @@ class ServerStartError(LocalModelError):
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / ".cache"
-MODELS_DIR = CACHE_DIR / "models"
-PARTS_DIR = CACHE_DIR / "model-parts"
-LLM_VENV = CACHE_DIR / "llm-venv"
+# The model and the built llama.cpp wheel are large and slow to make, and the same for every
+# checkout: they live in a per-user cache that clones share (PPB_CACHE_DIR overrides it).
+SHARED_CACHE_DIR = Path(
+    os.environ.get("PPB_CACHE_DIR")
+    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ppb"
+)
+MODELS_DIR = SHARED_CACHE_DIR / "models"
+PARTS_DIR = SHARED_CACHE_DIR / "model-parts"
+LLM_WHEELS = SHARED_CACHE_DIR / "llm-wheels"
+LLM_VENV = CACHE_DIR / "llm-venv"  # a venv holds absolute paths: one per checkout
 LLM_PYTHON = LLM_VENV / "bin" / "python"
-LLM_WHEELS = CACHE_DIR / "llm-wheels"
 LLM_LOCK = REPO_ROOT / "requirements" / "llm.lock"
 # A portable x86-64-v3 CPU build: a cached wheel keeps working if the CPU model changes.
 LLAMA_CMAKE_ARGS = "-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON"

@@ -45,7 +45,6 @@ HOST_SECRETS = {
 SOCKET_DIR_MAX_BYTES = 64 * 1024
 # Docker's json-file driver keeps the current log (max-size 1m) plus one rotated file.
 CONTAINER_LOG_MAX_BYTES = 3 * 1024 * 1024
-CANARY_EVERY = 3  # a canary after every this many attacks, submitted with them
 CANARY_CODE = (
     "import matplotlib.pyplot as plt\n"
     "plt.plot([1, 3, 2], color='tab:red')\n"
@@ -79,8 +78,6 @@ class Outcome:
     attack: Attack
     result: ExecutionResult
     latency_s: float  # client-side, queueing included
-    canary: ExecutionResult
-    canary_latency_s: float
 
 
 def digest(path: Path) -> str:
@@ -230,6 +227,8 @@ class HostBaseline:
 @dataclass
 class Wave:
     outcomes: dict[str, Outcome]
+    canary: ExecutionResult  # a benign job submitted with the attacks
+    canary_latency_s: float
     watch: HostWatch
     problems: list[str]
 
@@ -289,20 +288,20 @@ def host_problems(
 
 
 async def _run_all(
-    client: ExecutorClient, attacks: Sequence[Attack], canary_every: int
-) -> tuple[list[tuple[ExecutionResult, float]], list[tuple[ExecutionResult, float]]]:
+    client: ExecutorClient, attacks: Sequence[Attack], canary_at: int
+) -> tuple[list[tuple[ExecutionResult, float]], tuple[ExecutionResult, float]]:
     async def timed(request: ExecutionRequest) -> tuple[ExecutionResult, float]:
         started = time.monotonic()
         result = await client.execute(request)
         return result, time.monotonic() - started
 
-    jobs: list[asyncio.Task[tuple[ExecutionResult, float]]] = []
-    canaries: list[asyncio.Task[tuple[ExecutionResult, float]]] = []
-    for index, attack in enumerate(attacks, start=1):
-        jobs.append(asyncio.create_task(timed(attack.request())))
-        if index % canary_every == 0 or index == len(attacks):
-            canaries.append(asyncio.create_task(timed(canary_request())))
-    return list(await asyncio.gather(*jobs)), list(await asyncio.gather(*canaries))
+    requests = [attack.request() for attack in attacks]
+    requests.insert(canary_at, canary_request())
+    # Tasks start in this order, so the canary queues among the attacks.
+    tasks = [asyncio.create_task(timed(request)) for request in requests]
+    done = list(await asyncio.gather(*tasks))
+    canary = done.pop(canary_at)
+    return done, canary
 
 
 def canary_request() -> ExecutionRequest:
@@ -323,30 +322,31 @@ def run_wave(
     fleet: str,
     socket_root: Path,
     baseline: HostBaseline,
-    canary_every: int = CANARY_EVERY,
+    canary_at: int | None = None,
 ) -> Wave:
-    """Submits every attack at once (with canaries) and checks the host afterwards."""
+    """Submits every attack at once, with a canary among them (by default in the middle),
+    and checks the host afterwards."""
     if len({a.name for a in attacks}) != len(attacks):
         raise ValueError("attack names must be unique within a wave")
     before = baseline.snapshot()
 
-    async def go() -> tuple[
-        list[tuple[ExecutionResult, float]], list[tuple[ExecutionResult, float]]
-    ]:
+    position = len(attacks) // 2 if canary_at is None else canary_at
+
+    async def go() -> tuple[list[tuple[ExecutionResult, float]], tuple[ExecutionResult, float]]:
         async with executor_client(url, token) as executor:
-            return await _run_all(executor, attacks, canary_every)
+            return await _run_all(executor, attacks, position)
 
     docker_root = Path(client.info()["DockerRootDir"])
     with HostWatch(client, fleet, socket_root, docker_root) as watch:
-        done, canaries = asyncio.run(go())
+        done, (canary, canary_latency) = asyncio.run(go())
     outcomes = {
-        attack.name: Outcome(attack, result, latency, *canaries[index // canary_every])
-        for index, (attack, (result, latency)) in enumerate(zip(attacks, done, strict=True))
+        attack.name: Outcome(attack, result, latency)
+        for attack, (result, latency) in zip(attacks, done, strict=True)
     }
-    results = [result for result, _ in done + canaries]
+    results = [result for result, _ in done] + [canary]
     used = [result.sandbox for result in results if result.sandbox]
     problems = host_problems(client, baseline, before, used, watch)
-    return Wave(outcomes, watch, problems)
+    return Wave(outcomes, canary, canary_latency, watch, problems)
 
 
 def assert_canary_ok(canary: ExecutionResult) -> None:
@@ -369,7 +369,7 @@ def assert_contained(wave: Wave, name: str) -> ExecutionResult:
         assert text in result.stdout, detail
     if attack.check is not None:
         attack.check(result)
-    assert_canary_ok(outcome.canary)
+    assert_canary_ok(wave.canary)
     assert not wave.problems, wave.problems
     sandbox = result.sandbox or ""
     assert wave.watch.peak_processes.get(sandbox, 0) <= LIMITS.pids_limit

@@ -116,7 +116,7 @@ def wave_runner(
     socket_root: Path,
     host_baseline: HostBaseline,
 ) -> WaveRunner:
-    def run(attacks: Sequence[Attack], **options: int) -> Wave:
+    def run(attacks: Sequence[Attack], canary_at: int | None = None) -> Wave:
         return run_wave(
             url=hostile_executor.url,
             token=hostile_executor.token,
@@ -125,7 +125,7 @@ def wave_runner(
             fleet=FLEET,
             socket_root=socket_root / FLEET,
             baseline=host_baseline,
-            **options,
+            canary_at=canary_at,
         )
 
     return run
