@@ -6,8 +6,9 @@ value into one ConfigError that names each variable to fix.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +27,8 @@ class JudgeSettings(BaseSettings):
         case_sensitive=False,
         env_ignore_empty=True,  # VAR= (as compose writes ${VAR:-}) means unset
         extra="ignore",
-        validate_by_name=True,
+        # Only the JUDGE_* names count: by-name lookups would let a generic MODEL, TOKEN or
+        # PORT in the environment (e.g. `make bench MODEL=...`) reconfigure the judge.
         validate_by_alias=True,
     )
 
@@ -59,6 +61,12 @@ class JudgeSettings(BaseSettings):
     # Inside a container the service must listen on all interfaces.
     host: str = Field("0.0.0.0", validation_alias="JUDGE_HOST")  # noqa: S104
     port: int = Field(8001, ge=1, le=65535, validation_alias="JUDGE_PORT")
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, Any]) -> JudgeSettings:
+        """Settings given by field name (`model=...`) by code that builds them, e.g. tests."""
+        aliases = {name: info.validation_alias for name, info in cls.model_fields.items()}
+        return cls.model_validate({aliases.get(name) or name: v for name, v in fields.items()})
 
     @model_validator(mode="after")
     def _backend_needs(self) -> JudgeSettings:

@@ -82,7 +82,7 @@ def make_settings(tmp_path: Path, llm: StandinLLM) -> SettingsFactory:
             "timeout_s": 10.0,
         }
         fields.update(overrides)
-        return JudgeSettings.model_validate(fields)
+        return JudgeSettings.from_fields(fields)
 
     return make
 
