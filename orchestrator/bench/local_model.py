@@ -406,6 +406,16 @@ def _free_port() -> int:
         return port
 
 
+def server_environment() -> dict[str, str]:
+    """A clean environment for the server: llama_cpp.server reads settings from variables
+    such as MODEL and PORT (which `make bench MODEL=...` exports), and needs no secrets."""
+    keep = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
+    env = {name: os.environ[name] for name in keep if name in os.environ}
+    # Idle OpenMP threads sleep instead of spinning on cores others need.
+    env["OMP_WAIT_POLICY"] = "PASSIVE"
+    return env
+
+
 class LocalModelServer:
     """llama-cpp-python's OpenAI-compatible server on a free loopback port.
 
@@ -472,8 +482,7 @@ class LocalModelServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                # Idle OpenMP threads sleep instead of spinning on cores others need.
-                env={"OMP_WAIT_POLICY": "PASSIVE", **os.environ},
+                env=server_environment(),
             )
         try:
             self._wait_ready()
