@@ -83,8 +83,9 @@ report: venv
 compare: venv
 	$(BIN)/python -m orchestrator.bench compare $(addprefix $(or $(RESULTS_DIR),results)/,$(subst $(comma), ,$(RUN)))
 
-perf: venv sandbox-image
+perf: venv images
 	$(BIN)/python tests/perf/executor_perf.py
+	$(BIN)/python tests/perf/scaling_perf.py
 
 test: venv images model
 	CI=$${CI:-} bash -c '$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$rc'

@@ -47,7 +47,7 @@ from types import TracebackType
 from typing import NamedTuple, Self
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from orchestrator.executor_api import ExecutionRequest, ExecutionResult
 from orchestrator.executor_client import (
@@ -93,13 +93,15 @@ class ExecutorStats(BaseModel):
     executions: int  # results it returned (whatever the code's status)
     failures: int  # attempts that failed there for infrastructure reasons
     p50_s: float | None  # median wall time of its executions, seen from here
+    down_reason: str | None = None
 
     def line(self) -> str:
         p50 = f"{self.p50_s:.1f} s" if self.p50_s is not None else "-"
-        return (
+        line = (
             f"{self.url} {self.state.value}: {self.in_flight}/{self.slots} busy, "
             f"{self.executions} runs, {self.failures} failures, p50 {p50}"
         )
+        return f"{line} ({self.down_reason})" if self.down_reason else line
 
 
 async def resolve_executors(spec: str) -> list[str]:
@@ -176,6 +178,7 @@ class _Member:
     strikes: int = 0  # failures since its last successful execution
     missed_polls: int = 0
     probe_at: float = 0.0
+    down_reason: str | None = None
     last_pick: int = 0
     executions: int = 0
     failures: int = 0
@@ -255,9 +258,9 @@ class Dispatcher:
         if not any(member.up for member in self._members):
             await self.aclose()
             raise ExecutorUnavailable(
-                "no executor answered /healthz: "
-                + ", ".join(member.url for member in self._members)
-                + "; are they running, and is EXECUTORS right?"
+                "no executor answered /healthz ("
+                + "; ".join(f"{m.url}: {m.down_reason}" for m in self._members)
+                + "); are they running, and is EXECUTORS right?"
             )
         for member in self._members:
             if not member.up:
@@ -287,6 +290,7 @@ class Dispatcher:
                 executions=member.executions,
                 failures=member.failures,
                 p50_s=round(statistics.median(member.latencies), 3) if member.latencies else None,
+                down_reason=None if member.up else member.down_reason,
             )
             for member in self._members
         ]
@@ -410,6 +414,7 @@ class Dispatcher:
         if member.up:
             log.warning("executor %s is down: %s", member.url, reason)
         member.up = False
+        member.down_reason = reason
         member.missed_polls = 0
         delay = min(self.probe_max_s, self.probe_base_s * 2 ** max(0, member.strikes - 1))
         member.probe_at = time.monotonic() + delay
@@ -439,7 +444,7 @@ class Dispatcher:
         ours = member.in_flight
         try:
             health = await member.client.health(timeout_s=self.health_timeout_s)
-        except ExecutorUnavailable as exc:
+        except (ExecutorUnavailable, ValidationError) as exc:
             async with self._changed:
                 if not member.up:
                     member.strikes += 1

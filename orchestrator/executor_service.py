@@ -30,7 +30,9 @@ class ExecutorSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="EXECUTOR_", env_nested_delimiter="__")
 
-    token: SecretStr = Field(description="bearer token clients must send (EXECUTOR_TOKEN)")
+    token: SecretStr = Field(
+        min_length=1, description="bearer token clients must send (EXECUTOR_TOKEN)"
+    )
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = Field(2, ge=1)

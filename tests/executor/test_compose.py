@@ -33,7 +33,7 @@ def stack(sandbox_image: str) -> Iterator[dict[str, str]]:
         "JUDGE_MODEL": "any-vision-model",
         "JUDGE_BASE_URL": "http://127.0.0.1:9/v1",
         "EXECUTOR_FLEET": fleet,
-        "EXECUTOR_PUBLISH": f"127.0.0.1:{free_port()}",
+        "EXECUTOR_PUBLISH_PORT": str(free_port()),
         "JUDGE_PUBLISH": f"127.0.0.1:{free_port()}",
     }
     project = ["-p", f"ppb{TEST_FLEET}", "-f", str(REPO / "compose.yaml")]
@@ -64,7 +64,7 @@ def test_compose_services_become_healthy_and_serve(
     project = f"ppb{TEST_FLEET}"
     wait_healthy(docker_client, "executor", project)
     wait_healthy(docker_client, "judge", project)
-    executor = f"http://{stack['EXECUTOR_PUBLISH']}"
+    executor = f"http://127.0.0.1:{stack['EXECUTOR_PUBLISH_PORT']}"
     body = {
         "code": "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])",
         "files": {"data.csv": base64.b64encode(b"a\n1\n").decode()},

@@ -3,6 +3,7 @@ stand-in model, executing through whatever it is given (a dispatcher)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from orchestrator.bench.prompts import load_instructs
 from orchestrator.bench.providers import make_generator
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.results_store import ResultsStore
+from orchestrator.dispatch import Dispatcher
 from orchestrator.local_executor import REPO
 from tests.standins.llm_server import StandinLLM
 
@@ -21,8 +23,20 @@ PLOT_REPLY = (
     "```python\nimport matplotlib.pyplot as plt\n"
     "plt.plot(df[df.columns[0]])\nplt.title('values')\n```\n"
 )
-# Checked often, so the tests react within a second or two to an executor's loss or return.
-DISPATCH_OPTIONS = {"poll_interval_s": 0.5, "health_timeout_s": 1.0, "probe_max_s": 2.0}
+
+
+def quick_dispatcher(
+    urls: list[str], token: str, *, attempt_overhead_s: float = 60.0
+) -> Dispatcher:
+    """Polls often, so a test sees an executor's loss or return within a second or two."""
+    return Dispatcher(
+        urls,
+        token,
+        poll_interval_s=0.5,
+        health_timeout_s=1.0,
+        probe_max_s=2.0,
+        attempt_overhead_s=attempt_overhead_s,
+    )
 
 
 async def bench_run(
@@ -68,3 +82,8 @@ def assert_each_item_once(records: list[ItemRecord], repeats: int) -> None:
     assert keys == sorted((item, repeat) for item in (3, 7) for repeat in range(repeats))
     assert [r.infra_error for r in records if r.outcome != ItemOutcome.DONE] == []
     assert all(r.execution is not None and r.execution.status == "ok" for r in records)
+
+
+def runs_by_executor(records: list[ItemRecord]) -> Counter[str]:
+    """How many of the stored executions each executor ran."""
+    return Counter(r.execution.executor for r in records if r.execution and r.execution.executor)

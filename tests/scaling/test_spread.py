@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import Counter
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pytest
 
 from orchestrator.dispatch import Dispatcher, ExecutorState, ExecutorStats
 from tests.scaling.netlab import Lab
-from tests.scaling.runs import DISPATCH_OPTIONS, assert_each_item_once, bench_run
+from tests.scaling.runs import (
+    assert_each_item_once,
+    bench_run,
+    quick_dispatcher,
+    runs_by_executor,
+)
 from tests.standins.llm_server import StandinLLM
 
 pytestmark = [pytest.mark.docker, pytest.mark.anyio]
@@ -33,14 +38,14 @@ async def until(condition: Callable[[], bool], what: str, limit_s: float = 300) 
 
 
 async def test_work_divides_by_capacity(lab: Lab, llm: StandinLLM, tmp_path: Path) -> None:
-    async with Dispatcher(lab.urls, lab.token, **DISPATCH_OPTIONS) as dispatcher:
+    async with quick_dispatcher(lab.urls, lab.token) as dispatcher:
         assert dispatcher.slots == 3
         records = await bench_run(
             dispatcher.execute, llm, tmp_path / "spread", repeats=6, slots=dispatcher.slots
         )
         stats = {s.url: s for s in dispatcher.stats()}
     assert_each_item_once(records, repeats=6)
-    ran = Counter(r.execution.executor for r in records if r.execution)
+    ran = runs_by_executor(records)
     assert set(ran) == {lab.small.url, lab.big.url}
     # Two slots against one: the bigger executor takes the larger share.
     assert ran[lab.big.url] > ran[lab.small.url]
@@ -54,41 +59,39 @@ async def test_work_divides_by_capacity(lab: Lab, llm: StandinLLM, tmp_path: Pat
 async def test_killed_executor_loses_no_item_and_returns(
     lab: Lab, llm: StandinLLM, tmp_path: Path
 ) -> None:
-    async with Dispatcher(lab.urls, lab.token, **DISPATCH_OPTIONS) as dispatcher:
-        small = lambda: stats_of(dispatcher, lab.small.url)  # noqa: E731
+    async with quick_dispatcher(lab.urls, lab.token) as dispatcher:
+        small = partial(stats_of, dispatcher, lab.small.url)
         run = asyncio.create_task(
-            bench_run(dispatcher.execute, llm, tmp_path / "kill", repeats=8, slots=3)
+            bench_run(dispatcher.execute, llm, tmp_path / "kill", repeats=5, slots=3)
         )
         await until(lambda: small().executions >= 1 and small().in_flight == 1, "small busy")
         await asyncio.to_thread(lab.small.kill)
         records = await run
-        assert_each_item_once(records, repeats=8)
+        assert_each_item_once(records, repeats=5)
         # Its in-flight execution failed there and was re-dispatched; none was recorded twice.
         assert small().state == ExecutorState.DOWN
         assert small().failures >= 1
-        ran = Counter(r.execution.executor for r in records if r.execution)
+        ran = runs_by_executor(records)
         assert ran[lab.small.url] == small().executions
 
         await asyncio.to_thread(lab.small.start)
         await until(lambda: small().state == ExecutorState.UP, "small back up")
         before = small().executions
         again = await bench_run(
-            dispatcher.execute, llm, tmp_path / "after", repeats=3, slots=dispatcher.slots
+            dispatcher.execute, llm, tmp_path / "after", repeats=2, slots=dispatcher.slots
         )
-        assert_each_item_once(again, repeats=3)
+        assert_each_item_once(again, repeats=2)
         assert small().executions > before
-        assert any(r.execution and r.execution.executor == lab.small.url for r in again)
+        assert runs_by_executor(again)[lab.small.url] > 0
 
 
 @pytest.mark.slow
 async def test_cut_link_does_not_stall_the_run(lab: Lab, llm: StandinLLM, tmp_path: Path) -> None:
     """A partition sends no reset: the health polls notice, and in-flight calls move on."""
-    async with Dispatcher(
-        lab.urls, lab.token, **DISPATCH_OPTIONS, attempt_overhead_s=600
-    ) as dispatcher:
-        small = lambda: stats_of(dispatcher, lab.small.url)  # noqa: E731
+    async with quick_dispatcher(lab.urls, lab.token, attempt_overhead_s=600) as dispatcher:
+        small = partial(stats_of, dispatcher, lab.small.url)
         run = asyncio.create_task(
-            bench_run(dispatcher.execute, llm, tmp_path / "cut", repeats=5, slots=3)
+            bench_run(dispatcher.execute, llm, tmp_path / "cut", repeats=4, slots=3)
         )
         await until(lambda: small().in_flight == 1, "small busy")
         lab.small.namespace.set_link(up=False)
@@ -98,6 +101,6 @@ async def test_cut_link_does_not_stall_the_run(lab: Lab, llm: StandinLLM, tmp_pa
             records = await run
         finally:
             lab.small.namespace.set_link(up=True)
-        assert_each_item_once(records, repeats=5)
+        assert_each_item_once(records, repeats=4)
         assert small().failures >= 1
         await until(lambda: small().state == ExecutorState.UP, "small reachable again")
