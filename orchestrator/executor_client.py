@@ -10,6 +10,7 @@ Connection failures and 429/5xx answers are retried, honouring Retry-After.
 from __future__ import annotations
 
 import httpx
+from pydantic import ValidationError
 
 from orchestrator.executor_api import ExecutionRequest, ExecutionResult, Health
 from orchestrator.http_client import AsyncClosing, response_detail
@@ -95,7 +96,10 @@ class ExecutorClient(AsyncClosing):
         except httpx.TransportError as exc:
             raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
         if response.status_code == 200:
-            return ExecutionResult.model_validate_json(response.content)
+            try:
+                return ExecutionResult.model_validate_json(response.content)
+            except ValidationError as exc:
+                raise RetryableFailure(f"malformed reply: {exc.error_count()} errors") from exc
         detail = response_detail(response)
         if response.status_code == 429 or response.status_code >= 500:
             raise RetryableFailure(
@@ -109,6 +113,6 @@ class ExecutorClient(AsyncClosing):
         try:
             response = await self._http.get("/healthz", timeout=timeout_s)
             response.raise_for_status()
-        except httpx.HTTPError as exc:
+            return Health.model_validate_json(response.content)
+        except (httpx.HTTPError, ValidationError) as exc:
             raise ExecutorUnavailable(f"executor {self.base_url} is not healthy: {exc}") from exc
-        return Health.model_validate_json(response.content)
