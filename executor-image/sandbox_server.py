@@ -56,12 +56,19 @@ plt.figure(); plt.plot([0, 1]); plt.close("all")
 """
 
 # Figures that are still open at the end and were never shown (e.g. after a backend switch).
+# More than the images left to return is refused before rendering any: rendering takes time.
 HARVEST = """
 import sys as _sys
 if "matplotlib.pyplot" in _sys.modules:
     import io as _io
     import matplotlib.pyplot as _plt
     from IPython.display import Image as _Image, display as _display
+    if len(_plt.get_fignums()) > {room}:
+        _open = len(_plt.get_fignums())
+        _plt.close("all")
+        class OutputLimitExceeded(Exception):
+            pass
+        raise OutputLimitExceeded(f"{{_open}} open figures, over the {room} images left")
     for _num in _plt.get_fignums():
         _buf = _io.BytesIO()
         _plt.figure(_num).savefig(_buf, format="png", bbox_inches="tight")
@@ -185,7 +192,7 @@ def execute(kernel: Kernel, request: dict[str, Any]) -> dict[str, Any]:
     run = Execution(kernel)
     run.run(request["code"])
     if not run.kernel_died and run.limit_error is None:
-        run.run(HARVEST)
+        run.run(HARVEST.format(room=MAX_IMAGES - len(run.images)))
     if run.kernel_died or not kernel.manager.is_alive():
         status = "oom" if oom_kill_count() > oom_before else "crashed"
         error = {"ename": "KernelDied", "evalue": f"the kernel died ({status})", "traceback": ""}
@@ -263,13 +270,13 @@ def main() -> None:
     kernel = Kernel()
     kernel.run_quiet(WARMUP)
     kernel.run_quiet("get_ipython().reset(new_session=False, aggressive=False)")
-    sock = SOCKET_DIR / SOCKET_NAME
-    sock.unlink(missing_ok=True)
-    tmp = SOCKET_DIR / f".{SOCKET_NAME}.tmp"
-    tmp.unlink(missing_ok=True)
-    server = UnixHTTPServer(str(tmp), kernel)
-    os.chmod(tmp, 0o666)  # noqa: S103 (the host connects as another uid)
-    os.rename(tmp, sock)  # appears atomically, fully listening
+    # Bound in place, born 0666 (the host connects as another uid): gVisor refuses chmod
+    # and rename of a socket on a host mount. The host retries until it listens.
+    umask = os.umask(0o111)
+    try:
+        server = UnixHTTPServer(str(SOCKET_DIR / SOCKET_NAME), kernel)
+    finally:
+        os.umask(umask)
     server.timeout = 1.0
     started = time.monotonic()
     while not server.done:
@@ -279,7 +286,6 @@ def main() -> None:
             break
     server.server_close()
     kernel.manager.shutdown_kernel(now=True)
-    sock.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from judge.service import JudgeService
 from judge.settings import JudgeSettings
 from orchestrator.body_limit import BodySizeLimit
 from orchestrator.pngcheck import PngLimits
+from orchestrator.validation_errors import describe_validation_error
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
@@ -50,17 +51,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _error(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(ErrorBody(detail=detail).model_dump(), status_code=status, headers=headers)
-
-
-def _validation_detail(exc: RequestValidationError) -> str:
-    problems = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error.get("loc", ()))
-        message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
-        if error.get("type") == "json_invalid":
-            message = f"{message} ({error.get('ctx', {}).get('error')})"
-        problems.append(f"{where}: {message}" if where else message)
-    return "invalid judgement request: " + "; ".join(problems)
 
 
 _bearer = HTTPBearer(auto_error=False, description="JUDGE_TOKEN")
@@ -120,7 +110,7 @@ def create_app(settings: JudgeSettings, backend: Backend | None = None) -> FastA
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, _validation_detail(exc))
+        return _error(422, describe_validation_error(exc, "judgement request"))
 
     @app.exception_handler(BadJudgementInput)
     async def bad_input(_: Request, exc: BadJudgementInput) -> JSONResponse:

@@ -345,9 +345,8 @@ class DockerSandboxProvider(SandboxProvider):
 
     async def _wait_ready(self, sandbox: DockerSandbox) -> None:
         deadline = time.monotonic() + self.config.startup_timeout_s
-        sock = sandbox.socket_dir / SOCKET_NAME
         checks = 0
-        while not sock.exists():
+        while not await self._answers_health_check(sandbox):
             checks += 1
             if checks % 10 == 0:
                 state = await asyncio.to_thread(sandbox._state)
@@ -363,10 +362,26 @@ class DockerSandboxProvider(SandboxProvider):
                     f"{self.config.startup_timeout_s:g} s"
                 )
             await asyncio.sleep(0.1)
-        async with sandbox._http() as client:
-            response = await client.get("/healthz", timeout=10.0)
-            if response.status_code != 200:
-                raise SandboxUnavailable(f"sandbox {sandbox.name} failed its health check")
+        # From here on no entry may be added: code could otherwise fill the host's disk
+        # through this directory. The listening socket stays connectable.
+        os.chmod(sandbox.socket_dir, 0o700)
+
+    async def _answers_health_check(self, sandbox: DockerSandbox) -> bool:
+        """False while its socket is missing or bound but not yet listening."""
+        if not (sandbox.socket_dir / SOCKET_NAME).exists():
+            return False
+        try:
+            async with sandbox._http() as client:
+                response = await client.get("/healthz", timeout=10.0)
+        except httpx.ConnectError:
+            return False
+        except httpx.HTTPError as exc:  # it died or hung between its socket and its answer
+            raise SandboxUnavailable(
+                f"sandbox {sandbox.name} did not answer its health check: {exc!r}"
+            ) from exc
+        if response.status_code != 200:
+            raise SandboxUnavailable(f"sandbox {sandbox.name} failed its health check")
+        return True
 
     async def sweep(self) -> int:
         return await asyncio.to_thread(self._sweep)

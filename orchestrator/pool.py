@@ -72,9 +72,12 @@ class WarmPool:
         try:
             async with self._start_slots:
                 sandbox = await self.provider.create()
-        except SandboxUnavailable as exc:
-            self.last_start_error = str(exc)
-            log.error("sandbox start failed: %s", exc)
+        except Exception as exc:  # whatever it was, the start slot must be given back
+            self.last_start_error = str(exc) or repr(exc)
+            if isinstance(exc, SandboxUnavailable):
+                log.error("sandbox start failed: %s", exc)
+            else:
+                log.exception("sandbox start failed unexpectedly")
             async with self._warm_ready:
                 self._starting -= 1
                 self._warm_ready.notify_all()

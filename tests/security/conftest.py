@@ -19,7 +19,17 @@ import pytest
 from orchestrator.docker_sandbox import default_socket_root
 from tests.conftest import TEST_FLEET, RunningExecutor, start_executor, stop_executor
 from tests.security.attacks import CATALOGUE
-from tests.security.battery import HOST_SECRETS, Attack, HostBaseline, HostFacts, Wave, run_wave
+from tests.security.battery import (
+    HOST_SECRETS,
+    RUNTIME,
+    WAVES_RUN,
+    Attack,
+    HostBaseline,
+    HostFacts,
+    Wave,
+    run_wave,
+    summary_lines,
+)
 
 FLEET = f"{TEST_FLEET}-sec"
 WATCHED_HOST_FILES = ("/etc/passwd", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
@@ -154,3 +164,10 @@ class Waves:
 @pytest.fixture(scope="session")
 def waves(wave_runner: WaveRunner, host_facts: HostFacts) -> Waves:
     return Waves(wave_runner, host_facts)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if WAVES_RUN:
+        terminalreporter.section(f"adversarial battery under {RUNTIME}")
+        for line in summary_lines(WAVES_RUN):
+            terminalreporter.write_line(line)
