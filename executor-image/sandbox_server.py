@@ -55,6 +55,32 @@ pio.to_image(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])), format="png")  # starts 
 plt.figure(); plt.plot([0, 1]); plt.close("all")
 """
 
+# Refuses, in the cell's own thread, a write that would take stdout+stderr over the limit.
+# The server counts what arrives too, but IPython keeps a copy of each cell's output in
+# memory and a tight print loop can outrun the publishing, so memory would run out first.
+# IPython re-wraps the streams' write for every cell, hence a pre_run_cell hook. Other
+# threads (ipykernel's fd watcher) pass through; the server's count catches them.
+CAP_OUTPUT = """
+def _cap_output():
+    import sys, threading
+    class OutputLimitExceeded(Exception):
+        pass
+    written = [0]
+    def capped(write):
+        def capped_write(text, *args, **kwargs):
+            written[0] += len(text)
+            if written[0] > {limit} and threading.current_thread() is threading.main_thread():
+                raise OutputLimitExceeded("stdout and stderr together over {limit} bytes")
+            return write(text, *args, **kwargs)
+        return capped_write
+    def cap_streams(*_):
+        sys.stdout.write = capped(sys.stdout.write)
+        sys.stderr.write = capped(sys.stderr.write)
+    get_ipython().events.register("pre_run_cell", cap_streams)
+_cap_output()
+del _cap_output
+"""
+
 # Figures that are still open at the end and were never shown (e.g. after a backend switch).
 # More than the images left to return is refused before rendering any: rendering takes time.
 HARVEST = """
@@ -270,6 +296,7 @@ def main() -> None:
     kernel = Kernel()
     kernel.run_quiet(WARMUP)
     kernel.run_quiet("get_ipython().reset(new_session=False, aggressive=False)")
+    kernel.run_quiet(CAP_OUTPUT.format(limit=MAX_STREAM_BYTES))
     # Bound in place, born 0666 (the host connects as another uid): gVisor refuses chmod
     # and rename of a socket on a host mount. The host retries until it listens.
     umask = os.umask(0o111)

@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import docker
 import nbformat
 
 from orchestrator.executor_api import ExecutionRequest, ExecutionStatus
@@ -185,6 +186,19 @@ async def fleet(
         return latencies, len(requests) / (time.perf_counter() - started)
 
 
+def runtimes() -> dict[str, dict[str, str]]:
+    """runc, and gVisor's runsc side by side where the engine has it (SECURITY.md)."""
+    listed = docker.from_env().info().get("Runtimes", {})
+    found: dict[str, dict[str, str]] = {"runc": {}}
+    if "runsc" in listed:
+        # gVisor's own threads count against the pids limit: an idle sandbox holds ~250.
+        found["runsc"] = {
+            "EXECUTOR_SANDBOX__RUNTIME": "runsc",
+            "EXECUTOR_SANDBOX__PIDS_LIMIT": "1024",
+        }
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--image", default="ppb/sandbox:latest")
@@ -202,9 +216,12 @@ def main() -> None:
         rows["nbconvert --execute (1 notebook)"] = (nb_times, len(codes) / nb_total)
         run_times = docker_run(workdir, codes, args.image)
         rows["docker run --rm per snippet"] = (run_times, len(codes) / sum(run_times))
-        with LocalExecutor(workdir, fleet="perf", pool_size=args.pool, image=args.image) as ex:
-            latencies, throughput = asyncio.run(fleet(ex, codes, args.rounds))
-        rows[f"executor fleet (warm pool of {args.pool})"] = (latencies, throughput)
+        for runtime, settings in runtimes().items():
+            with LocalExecutor(
+                workdir, fleet="perf", pool_size=args.pool, image=args.image, extra_env=settings
+            ) as ex:
+                latencies, throughput = asyncio.run(fleet(ex, codes, args.rounds))
+            rows[f"fleet, {runtime} (warm pool of {args.pool})"] = (latencies, throughput)
     base_p50 = statistics.median(rows["floor (exec in one process)"][0])
     base_tp = rows["floor (exec in one process)"][1]
     print(f"{len(codes)} snippets (matplotlib, seaborn, plotly); times in seconds")
