@@ -281,6 +281,12 @@ def finish(store: ResultsStore) -> Path:
             f"[yellow]{infra} item(s) hit infrastructure errors; run the same command "
             "again to retry them"
         )
+    if store.read_config().judge is None:
+        console.print(
+            "[yellow]not judged (no JUDGE_URL): start a judge (README, Judging), then "
+            f"`python -m orchestrator.bench rejudge {store.run_dir}` with JUDGE_URL and "
+            "JUDGE_TOKEN set"
+        )
     write_report([store.run_dir], store.report_path)
     print(f"summary: {store.summary_path}")
     print(f"report:  {store.report_path}")
