@@ -89,8 +89,8 @@ if "matplotlib.pyplot" in _sys.modules:
     import io as _io
     import matplotlib.pyplot as _plt
     from IPython.display import Image as _Image, display as _display
-    if len(_plt.get_fignums()) > {room}:
-        _open = len(_plt.get_fignums())
+    _open = len(_plt.get_fignums())
+    if _open > {room}:
         _plt.close("all")
         class OutputLimitExceeded(Exception):
             pass

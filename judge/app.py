@@ -19,7 +19,6 @@ from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException
@@ -34,7 +33,7 @@ from judge.service import JudgeService
 from judge.settings import JudgeSettings
 from orchestrator.body_limit import BodySizeLimit
 from orchestrator.pngcheck import PngLimits
-from orchestrator.validation_errors import describe_validation_error
+from orchestrator.validation_errors import answer_validation_errors
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}
@@ -108,9 +107,7 @@ def create_app(settings: JudgeSettings, backend: Backend | None = None) -> FastA
             detail += ": send a UTF-8 JSON JudgementRequest"
         return _error(exc.status_code, detail, dict(exc.headers or {}))
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return _error(422, describe_validation_error(exc, "judgement request"))
+    answer_validation_errors(app, "judgement request")
 
     @app.exception_handler(BadJudgementInput)
     async def bad_input(_: Request, exc: BadJudgementInput) -> JSONResponse:

@@ -10,8 +10,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import Depends, FastAPI, HTTPException, Request, status
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, SecretStr
@@ -22,7 +21,7 @@ from orchestrator.docker_sandbox import DockerSandboxProvider, SandboxConfig
 from orchestrator.executor_api import ExecutionRequest, ExecutionResult, Health
 from orchestrator.pool import WarmPool
 from orchestrator.sandbox import PoolSaturated, SandboxProvider, SandboxUnavailable
-from orchestrator.validation_errors import describe_validation_error
+from orchestrator.validation_errors import answer_validation_errors
 
 log = logging.getLogger(__name__)
 
@@ -70,13 +69,7 @@ def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = No
         summary="Runs untrusted plotting code in throwaway sandboxes and returns its PNGs.",
         lifespan=lifespan,
     )
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": describe_validation_error(exc, "execution request")},
-            status_code=422,
-        )
+    answer_validation_errors(app, "execution request")
 
     bearer = HTTPBearer(auto_error=False)
     expected = settings.token.get_secret_value().encode()

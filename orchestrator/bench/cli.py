@@ -272,7 +272,8 @@ async def _progress() -> AsyncIterator[Progress]:
 def finish(store: ResultsStore) -> Path:
     """Summary, closing table and report from what is stored."""
     records = store.load()
-    summary = build_summary(store.read_config(), records)
+    config = store.read_config()
+    summary = build_summary(config, records)
     store.write_summary(summary)
     Console().print(run_table(summary))
     infra = sum(r.outcome == ItemOutcome.INFRA_ERROR for r in records)
@@ -281,7 +282,7 @@ def finish(store: ResultsStore) -> Path:
             f"[yellow]{infra} item(s) hit infrastructure errors; run the same command "
             "again to retry them"
         )
-    if store.read_config().judge is None:
+    if config.judge is None:
         console.print(
             "[yellow]not judged (no JUDGE_URL): start a judge (README, Judging), then "
             f"`python -m orchestrator.bench rejudge {store.run_dir}` with JUDGE_URL and "
