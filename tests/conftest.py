@@ -11,7 +11,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from orchestrator.local_executor import LocalExecutor
+from orchestrator.client.local_executor import LocalExecutor
 
 REPO = Path(__file__).resolve().parents[1]
 SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "ppb/sandbox:latest")

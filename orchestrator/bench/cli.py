@@ -25,11 +25,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from judge.api import task_text as judge_task
 from judge.client import JudgeClient, JudgeClientError
-from orchestrator.bench.dataset import DEFAULT_SEED, DatasetError, load_bench_dataset, parse_ids
-from orchestrator.bench.dataset import select_items as select
-from orchestrator.bench.descriptors import DescriptorError
-from orchestrator.bench.local_model import LocalModelError, LocalModelServer, local_model_path
-from orchestrator.bench.models import Endpoint, ModelSpec, RegistryError, resolve_model
+from orchestrator.bench.data.dataset import (
+    DEFAULT_SEED,
+    DatasetError,
+    load_bench_dataset,
+    parse_ids,
+)
+from orchestrator.bench.data.dataset import select_items as select
+from orchestrator.bench.data.descriptors import DescriptorError
+from orchestrator.bench.models.local import LocalModelError, LocalModelServer, local_model_path
+from orchestrator.bench.models.providers import ModelError, make_generator
+from orchestrator.bench.models.registry import Endpoint, ModelSpec, RegistryError, resolve_model
 from orchestrator.bench.pipeline import Pipeline, StageLimits, judge_plots
 from orchestrator.bench.prompts import (
     PromptError,
@@ -38,16 +44,15 @@ from orchestrator.bench.prompts import (
     check_task_variant,
     load_instructs,
 )
-from orchestrator.bench.providers import ModelError, make_generator
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.report import ReportError, write_report
 from orchestrator.bench.results_store import ResultsError, ResultsStore
-from orchestrator.bench.stats import build_summary
-from orchestrator.bench.summary_models import Summary
-from orchestrator.bench.tables import comparison_table, run_table
-from orchestrator.dispatch import Dispatcher, resolve_executors
-from orchestrator.executor_client import ExecutorClientError
-from orchestrator.local_executor import LocalExecutor, LocalExecutorError
+from orchestrator.bench.stats.models import Summary
+from orchestrator.bench.stats.summary import build_summary
+from orchestrator.bench.stats.tables import comparison_table, run_table
+from orchestrator.client.dispatch import Dispatcher, resolve_executors
+from orchestrator.client.executor_client import ExecutorClientError
+from orchestrator.client.local_executor import LocalExecutor, LocalExecutorError
 
 console = Console(stderr=True, soft_wrap=True)
 

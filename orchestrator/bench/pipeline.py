@@ -28,10 +28,10 @@ from judge.api import JudgementRequest, JudgementResponse
 from judge.api import task_text as judge_task
 from judge.client import JudgeClient, JudgeClientError
 from orchestrator.bench.code_extraction import extract_code, is_wrong_library
-from orchestrator.bench.dataset import BenchItem
-from orchestrator.bench.descriptors import DescriptorError
+from orchestrator.bench.data.dataset import BenchItem
+from orchestrator.bench.data.descriptors import DescriptorError
+from orchestrator.bench.models.providers import Generator, ModelBadRequestError, ModelUnavailable
 from orchestrator.bench.prompts import Instructs, TaskVariant, build_prompt, task_text
-from orchestrator.bench.providers import Generator, ModelBadRequestError, ModelUnavailable
 from orchestrator.bench.records import (
     ExecStatus,
     Execution,
@@ -44,8 +44,8 @@ from orchestrator.bench.records import (
     Timings,
 )
 from orchestrator.bench.results_store import ResultsStore
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult
-from orchestrator.executor_client import ExecutorClientError
+from orchestrator.client.executor_client import ExecutorClientError
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult
 
 In = TypeVar("In")
 Out = TypeVar("Out")

@@ -33,8 +33,8 @@ from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from orchestrator.bench.dataset import BenchItem
-from orchestrator.bench.descriptors import describe_frame, descriptor_function, read_item_frame
+from orchestrator.bench.data.dataset import BenchItem
+from orchestrator.bench.data.descriptors import describe_frame, descriptor_function, read_item_frame
 from orchestrator.bench.records import Library, Prompt, TaskText
 
 

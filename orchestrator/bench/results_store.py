@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
-from orchestrator.bench.summary_models import Summary
+from orchestrator.bench.stats.models import Summary
 
 log = logging.getLogger(__name__)
 

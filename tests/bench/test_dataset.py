@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.bench.dataset import (
+from orchestrator.bench.data.dataset import (
     MISSING_CSV,
     MISSING_TASK,
     BenchDataset,
@@ -18,7 +18,7 @@ from orchestrator.bench.dataset import (
     parse_ids,
     select_items,
 )
-from orchestrator.pngcheck import PNG_SIGNATURE
+from orchestrator.common.pngcheck import PNG_SIGNATURE
 from tests.bench.conftest import FIXTURES
 
 MINI = FIXTURES / "ppb_mini"

@@ -14,13 +14,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from orchestrator.bench.dataset import HUB_REPO
+from orchestrator.bench.data.dataset import HUB_REPO
 from tests.bench.conftest import FIXTURES, REPO
 from tests.bench.hub_standin import StandinHub
 
 LOADER = """
 import json
-from orchestrator.bench.dataset import DatasetError, load_bench_dataset
+from orchestrator.bench.data.dataset import DatasetError, load_bench_dataset
 try:
     dataset = load_bench_dataset(None)
 except DatasetError as exc:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from orchestrator.bench.descriptors import (
+from orchestrator.bench.data.descriptors import (
     DESCRIPTORS,
     DescriptorError,
     describe_frame,

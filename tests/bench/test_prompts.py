@@ -20,8 +20,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from orchestrator.bench.dataset import BenchItem, load_bench_dataset
-from orchestrator.bench.descriptors import DescriptorError
+from orchestrator.bench.data.dataset import BenchItem, load_bench_dataset
+from orchestrator.bench.data.descriptors import DescriptorError
 from orchestrator.bench.prompts import (
     DEFAULT_INSTRUCTS,
     GENERIC_TASK,

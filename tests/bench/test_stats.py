@@ -17,7 +17,7 @@ from orchestrator.bench.records import (
     TaskText,
     Timings,
 )
-from orchestrator.bench.stats import (
+from orchestrator.bench.stats.summary import (
     StatsError,
     build_summary,
     final_records,

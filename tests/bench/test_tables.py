@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from rich.console import Console, RenderableType
 
-from orchestrator.bench.stats import build_summary
-from orchestrator.bench.tables import comparison_table, run_table
+from orchestrator.bench.stats.summary import build_summary
+from orchestrator.bench.stats.tables import comparison_table, run_table
 from tests.bench.test_stats import MIXED, config, record
 
 

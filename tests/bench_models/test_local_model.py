@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.bench.local_model import (
+from orchestrator.bench.models.local import (
     LOCAL_MODEL_PATH_VAR,
     ModelFetchError,
     ModelVerifyError,

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from orchestrator.bench.local_model import (
+from orchestrator.bench.models.local import (
     LOCAL_MODEL_PATH_VAR,
     MODELS_DIR,
     QWEN_CODER_1_5B,
@@ -21,8 +21,8 @@ from orchestrator.bench.local_model import (
     local_model_path,
     venv_ready,
 )
-from orchestrator.bench.models import LOCAL_MODEL_ALIAS, resolve_model
-from orchestrator.bench.providers import make_generator
+from orchestrator.bench.models.providers import make_generator
+from orchestrator.bench.models.registry import LOCAL_MODEL_ALIAS, resolve_model
 
 pytestmark = [pytest.mark.llm, pytest.mark.anyio]
 
@@ -74,7 +74,7 @@ def test_server_stops_on_ctrl_c() -> None:
 def test_server_dies_with_a_killed_parent() -> None:
     starter = (
         "import sys, time\n"
-        "from orchestrator.bench.local_model import LocalModelServer, local_model_path\n"
+        "from orchestrator.bench.models.local import LocalModelServer, local_model_path\n"
         "server = LocalModelServer(local_model_path()).start()\n"
         "print(server.port, flush=True)\n"
         "time.sleep(600)\n"

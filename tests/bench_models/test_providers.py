@@ -11,8 +11,7 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 
-from orchestrator.bench.models import Endpoint, ModelSpec, Provider, resolve_model
-from orchestrator.bench.providers import (
+from orchestrator.bench.models.providers import (
     Generation,
     ModelAuthError,
     ModelBadRequestError,
@@ -21,6 +20,7 @@ from orchestrator.bench.providers import (
     RetryPolicy,
     make_generator,
 )
+from orchestrator.bench.models.registry import Endpoint, ModelSpec, Provider, resolve_model
 from tests.standins.llm_server import HttpError, Reply, StandinLLM
 
 pytestmark = pytest.mark.anyio
@@ -140,7 +140,7 @@ async def test_retry_after_is_honoured(
     # The backoff alone would wait at most 0.05 s; the server asks for 0.3 s.
     llm.push(HttpError(429, retry_after="0.3"), "ok")
     policy = RetryPolicy(attempts=2, initial_wait_s=0.01, max_wait_s=5.0)
-    with caplog.at_level(logging.WARNING, logger="orchestrator.bench.providers"):
+    with caplog.at_level(logging.WARNING, logger="orchestrator.bench.models.providers"):
         generation = await generate(spec, llm, policy)
 
     assert generation.text == "ok"
@@ -153,7 +153,7 @@ async def test_retry_after_is_capped_by_the_policy(
 ) -> None:
     llm.push(HttpError(429, retry_after="3600"), "ok")
     policy = RetryPolicy(attempts=2, initial_wait_s=0.01, max_wait_s=0.2)
-    with caplog.at_level(logging.WARNING, logger="orchestrator.bench.providers"):
+    with caplog.at_level(logging.WARNING, logger="orchestrator.bench.models.providers"):
         await generate(OPENAI, llm, policy)
     assert [getattr(record, "retry_wait_s", None) for record in caplog.records] == [0.2]
 

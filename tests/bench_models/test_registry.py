@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.bench.models import (
+from orchestrator.bench.models.registry import (
     LOCAL_MODEL_ALIAS,
     REGISTRY,
     MissingSettingError,

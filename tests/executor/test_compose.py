@@ -13,7 +13,8 @@ import docker
 import httpx
 import pytest
 
-from orchestrator.local_executor import REPO, free_port
+from orchestrator.client.local_executor import REPO
+from orchestrator.common.processes import free_port
 from tests.conftest import TEST_FLEET, project_containers
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]

@@ -11,9 +11,9 @@ import docker
 import pytest
 from PIL import Image, ImageStat
 
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from orchestrator.executor_client import ExecutorClient
-from orchestrator.pngcheck import validate_png
+from orchestrator.client.executor_client import ExecutorClient
+from orchestrator.common.pngcheck import validate_png
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
 from tests.conftest import RunningExecutor
 
 pytestmark = pytest.mark.docker

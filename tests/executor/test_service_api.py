@@ -10,10 +10,14 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from orchestrator.docker_sandbox import SandboxConfig
-from orchestrator.executor_api import ExecutionRequest
-from orchestrator.executor_client import ExecutorClient, ExecutorRejected, ExecutorUnavailable
-from orchestrator.executor_service import ExecutorSettings, create_app
+from orchestrator.client.executor_client import (
+    ExecutorClient,
+    ExecutorRejected,
+    ExecutorUnavailable,
+)
+from orchestrator.executor.api import ExecutionRequest
+from orchestrator.executor.app import ExecutorSettings, create_app
+from orchestrator.executor.docker.sandbox import SandboxConfig
 from tests.conftest import TEST_FLEET
 
 pytestmark = [pytest.mark.docker, pytest.mark.anyio]

@@ -16,7 +16,7 @@ import pytest
 from judge.api import JudgementRequest
 from judge.app import create_app
 from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
-from orchestrator.local_executor import free_port
+from orchestrator.common.processes import free_port
 from tests.conftest import REPO
 from tests.judge.conftest import TOKEN, SettingsFactory, png
 from tests.standins.llm_server import HttpError, StandinLLM

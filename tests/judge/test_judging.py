@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from judge.prompts import DEFAULT_INSTRUCTIONS
-from orchestrator.local_executor import free_port
+from orchestrator.common.processes import free_port
 from tests.judge.conftest import AUTH, SettingsFactory, serving, task_body, visual_body
 from tests.standins.llm_server import HttpError, Reply, StandinLLM
 

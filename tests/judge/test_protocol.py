@@ -12,7 +12,7 @@ import pytest
 from judge.api import JudgementRequest, task_text
 from judge.errors import ConfigError
 from judge.prompts import DEFAULT_INSTRUCTIONS, build_prompt, load_instructions, parse_score
-from orchestrator.retrying import retry_after_seconds
+from orchestrator.common.retrying import retry_after_seconds
 from tests.conftest import REPO
 
 UPSTREAM_INSTRUCTS = REPO / "../shared/pandasplotbench/upstream_instructs.json"

@@ -26,9 +26,9 @@ from pathlib import Path
 import docker
 import nbformat
 
-from orchestrator.executor_api import ExecutionRequest, ExecutionStatus
-from orchestrator.executor_client import ExecutorClient
-from orchestrator.local_executor import REPO, LocalExecutor
+from orchestrator.client.executor_client import ExecutorClient
+from orchestrator.client.local_executor import REPO, LocalExecutor
+from orchestrator.executor.api import ExecutionRequest, ExecutionStatus
 
 CSV = "x,y,group\n" + "".join(f"{i},{(i * 37) % 23},{'ab'[i % 2]}\n" for i in range(200))
 LOAD = 'import pandas as pd\ndf = pd.read_csv("data.csv")\n'

@@ -18,9 +18,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from orchestrator.dispatch import Dispatcher
-from orchestrator.executor_api import ExecutionRequest, ExecutionStatus
-from orchestrator.local_executor import LocalExecutor
+from orchestrator.client.dispatch import Dispatcher
+from orchestrator.client.local_executor import LocalExecutor
+from orchestrator.executor.api import ExecutionRequest, ExecutionStatus
 from tests.perf.executor_perf import CSV, LOAD, SNIPPETS
 
 

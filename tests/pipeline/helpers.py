@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from orchestrator.bench.records import ItemRecord
-from orchestrator.local_executor import REPO, LocalExecutor, free_port
+from orchestrator.client.local_executor import REPO, LocalExecutor
+from orchestrator.common.processes import free_port
 from tests.standins.llm_server import StandinLLM
 
 FIXTURE_DATASET = REPO / "tests/fixtures/ppb_mini"  # items 3 (with ground truth) and 7

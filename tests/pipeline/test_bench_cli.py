@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.bench.records import ExecStatus, ItemOutcome
-from orchestrator.bench.summary_models import Summary
-from orchestrator.local_executor import REPO, LocalExecutor
+from orchestrator.bench.stats.models import Summary
+from orchestrator.client.local_executor import REPO, LocalExecutor
 from tests.pipeline.helpers import (
     FIXTURE_DATASET,
     RunningJudge,

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.bench.local_model import LocalModelServer, local_model_path
+from orchestrator.bench.models.local import LocalModelServer, local_model_path
 from orchestrator.bench.records import ItemOutcome
-from orchestrator.bench.summary_models import Summary
-from orchestrator.local_executor import REPO, LocalExecutor
+from orchestrator.bench.stats.models import Summary
+from orchestrator.client.local_executor import REPO, LocalExecutor
 from tests.pipeline.helpers import (
     FIXTURE_DATASET,
     RunningJudge,

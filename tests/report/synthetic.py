@@ -23,7 +23,7 @@ from orchestrator.bench.records import (
     TaskText,
     Timings,
 )
-from orchestrator.bench.stats import build_summary
+from orchestrator.bench.stats.summary import build_summary
 
 HOSTILE_SCRIPT = "</script><script>window.__pwned = 1</script>"
 HOSTILE_IMG = '<img src=x onerror="window.__pwned = 2">'

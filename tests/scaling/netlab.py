@@ -20,7 +20,7 @@ from pathlib import Path
 import docker
 import httpx
 
-from orchestrator.local_executor import REPO
+from orchestrator.client.local_executor import REPO
 
 EXECUTOR_PORT = 8000
 
@@ -122,7 +122,7 @@ class NetnsExecutor:
                     self.namespace.name,
                     sys.executable,
                     "-m",
-                    "orchestrator.serve_executor",
+                    "orchestrator.executor",
                 ],
                 cwd=REPO,
                 env=self.env,

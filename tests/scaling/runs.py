@@ -7,15 +7,15 @@ from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
-from orchestrator.bench.dataset import load_bench_dataset
-from orchestrator.bench.models import Endpoint, resolve_model
+from orchestrator.bench.data.dataset import load_bench_dataset
+from orchestrator.bench.models.providers import make_generator
+from orchestrator.bench.models.registry import Endpoint, resolve_model
 from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits
 from orchestrator.bench.prompts import load_instructs
-from orchestrator.bench.providers import make_generator
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.results_store import ResultsStore
-from orchestrator.dispatch import Dispatcher
-from orchestrator.local_executor import REPO
+from orchestrator.client.dispatch import Dispatcher
+from orchestrator.client.local_executor import REPO
 from tests.standins.llm_server import StandinLLM
 
 FIXTURE_DATASET = REPO / "tests/fixtures/ppb_mini"  # two items: 3 and 7

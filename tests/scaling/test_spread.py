@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.dispatch import Dispatcher, ExecutorState, ExecutorStats
+from orchestrator.client.dispatch import Dispatcher, ExecutorState, ExecutorStats
 from tests.scaling.netlab import Lab
 from tests.scaling.runs import (
     assert_each_item_once,

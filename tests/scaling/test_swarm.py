@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from orchestrator.dispatch import resolve_executors
-from orchestrator.local_executor import REPO, free_port
+from orchestrator.client.dispatch import resolve_executors
+from orchestrator.client.local_executor import REPO
+from orchestrator.common.processes import free_port
 from tests.conftest import TEST_FLEET
 from tests.scaling.netlab import sweep_fleet
 from tests.scaling.runs import (

@@ -13,7 +13,7 @@ import re
 import textwrap
 from collections.abc import Callable, Mapping
 
-from orchestrator.executor_api import ExecutionResult, ExecutionStatus
+from orchestrator.executor.api import ExecutionResult, ExecutionStatus
 from tests.security.battery import (
     GVISOR,
     HOST_SECRETS,

@@ -27,10 +27,10 @@ import docker
 import docker.errors
 import requests
 
-from orchestrator.docker_sandbox import SANDBOX_UID, SandboxConfig
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from orchestrator.executor_client import ExecutorClient
-from orchestrator.pngcheck import validate_png
+from orchestrator.client.executor_client import ExecutorClient
+from orchestrator.common.pngcheck import validate_png
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
+from orchestrator.executor.docker.sandbox import SANDBOX_UID, SandboxConfig
 
 # The executor under test is given every EXECUTOR_SANDBOX__* variable (conftest.py), so its
 # limits are the defaults overridden by those.

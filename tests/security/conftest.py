@@ -16,7 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from orchestrator.docker_sandbox import default_socket_root
+from orchestrator.executor.docker.sandbox import default_socket_root
 from tests.conftest import TEST_FLEET, RunningExecutor, start_executor, stop_executor
 from tests.security.attacks import CATALOGUE
 from tests.security.battery import (

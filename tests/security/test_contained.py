@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.executor_api import ExecutionResult
+from orchestrator.executor.api import ExecutionResult
 from tests.conftest import RunningExecutor
 from tests.security.attacks import CATALOGUE, KERNEL_ENVIRONMENT, parse_environment_dump
 from tests.security.battery import HOST_SECRETS, SENTINEL, HostFacts, assert_contained

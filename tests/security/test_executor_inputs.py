@@ -15,7 +15,7 @@ import httpx
 import pytest
 from schemathesis import GenerationMode
 
-from orchestrator.executor_api import MAX_CODE_BYTES, MAX_FILES, MAX_FILES_BYTES
+from orchestrator.executor.api import MAX_CODE_BYTES, MAX_FILES, MAX_FILES_BYTES
 from tests.conftest import RunningExecutor
 from tests.security.fuzz import server_errors
 

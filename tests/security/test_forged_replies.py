@@ -15,9 +15,9 @@ from typing import Any
 import docker
 import pytest
 
-from orchestrator.docker_sandbox import DockerSandboxProvider, SandboxConfig
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from orchestrator.sandbox import SandboxUnavailable
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
+from orchestrator.executor.docker.sandbox import DockerSandboxProvider, SandboxConfig
+from orchestrator.executor.sandbox import SandboxUnavailable
 from tests.conftest import RunningExecutor
 from tests.security.battery import (
     LIMITS,

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from orchestrator.executor_api import ExecutionStatus
+from orchestrator.executor.api import ExecutionStatus
 from tests.security.attacks import REPORTED_S, code
 from tests.security.battery import Attack, assert_contained
 from tests.security.conftest import WaveRunner

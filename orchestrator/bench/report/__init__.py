@@ -1,7 +1,7 @@
 """The run report: one self-contained HTML page built from stored results.
 
 Reads results/<run-id>/config.json, summary.json and items.jsonl (the models in
-orchestrator.bench.records and orchestrator.bench.summary_models) of one run or several
+orchestrator.bench.records and orchestrator.bench.stats.models) of one run or several
 and writes a page with a header, the paper-style statistics table, matplotlib charts and a
 gallery of one card per item. Images are data: URIs and the stylesheet and script are
 inline; a Content-Security-Policy allows nothing else, so the page opens offline from disk
@@ -38,9 +38,9 @@ from pygments.lexers import PythonLexer
 
 from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.results_store import ResultsError, ResultsStore
-from orchestrator.bench.stats import ItemScore, ScoreKind, final_records, item_score
-from orchestrator.bench.summary_models import Summary
-from orchestrator.pngcheck import InvalidPng, validate_png
+from orchestrator.bench.stats.models import Summary
+from orchestrator.bench.stats.summary import ItemScore, ScoreKind, final_records, item_score
+from orchestrator.common.pngcheck import InvalidPng, validate_png
 
 
 class ReportError(Exception):
@@ -59,7 +59,7 @@ THUMB_MAX_SIZE = (320, 640)  # width, height in px; larger images open full size
 THUMB_COLORS = 128
 CHART_DPI = 100
 SCORE_BINS = list(range(0, 101, 10))
-TEMPLATES_DIR = Path(__file__).with_name("report_templates")
+TEMPLATES_DIR = Path(__file__).with_name("templates")
 DEFAULT_NAME = "report.html"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _HIGHLIGHT = HtmlFormatter(cssclass="highlight")
@@ -515,7 +515,3 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"report: warning: {run_dir}/summary.json is missing", file=sys.stderr)
     print(out)
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
-from orchestrator.bench.summary_models import (
+from orchestrator.bench.stats.models import (
     ExecutorFigures,
     MeanSd,
     RunStats,

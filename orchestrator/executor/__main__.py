@@ -1,4 +1,4 @@
-"""Runs the executor service: `python -m orchestrator.serve_executor` (settings from EXECUTOR_*)."""
+"""Runs the executor service: `python -m orchestrator.executor` (settings from EXECUTOR_*)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
-from orchestrator.executor_service import ExecutorSettings, create_app
-from orchestrator.sandbox import SandboxUnavailable
+from orchestrator.executor.app import ExecutorSettings, create_app
+from orchestrator.executor.sandbox import SandboxUnavailable
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""The shape of results/<run-id>/summary.json (computed in orchestrator.bench.stats)."""
+"""The shape of results/<run-id>/summary.json (computed in orchestrator.bench.stats.summary)."""
 
 from __future__ import annotations
 

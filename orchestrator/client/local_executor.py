@@ -8,27 +8,26 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[1]
+from orchestrator.common.processes import ServiceNotHealthy, free_port, wait_until_healthy
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 class LocalExecutorError(RuntimeError):
     """The local executor service did not come up; the message holds its log."""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def has_warm_sandbox(response: httpx.Response) -> bool:
+    """An executor is ready once a sandbox is warm (the `warm` count of its /healthz)."""
+    return response.status_code == 200 and int(response.json()["warm"]) >= 1
 
 
 class LocalExecutor:
@@ -68,24 +67,25 @@ class LocalExecutor:
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "orchestrator.serve_executor"],
+                [sys.executable, "-m", "orchestrator.executor"],
                 cwd=REPO,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + self.startup_timeout_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise LocalExecutorError(f"executor exited early:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).json()["warm"] >= 1:
-                    return self
-            except (httpx.HTTPError, ValueError, KeyError):
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise LocalExecutorError(f"executor was not healthy in time:\n{self.log.read_text()}")
+        try:
+            wait_until_healthy(
+                f"{self.url}/healthz",
+                timeout_s=self.startup_timeout_s,
+                ready=has_warm_sandbox,
+                process=self.process,
+            )
+        except ServiceNotHealthy as exc:
+            self.stop()
+            raise LocalExecutorError(
+                f"executor not healthy ({exc}):\n{self.log.read_text()}"
+            ) from exc
+        return self
 
     def stop(self) -> None:
         """SIGTERM (the service then removes its sandboxes), SIGKILL as a last resort."""

@@ -49,12 +49,12 @@ from typing import NamedTuple, Self
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult
-from orchestrator.executor_client import (
+from orchestrator.client.executor_client import (
     ExecutorClient,
     ExecutorClientError,
     ExecutorUnavailable,
 )
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult
 
 log = logging.getLogger(__name__)
 

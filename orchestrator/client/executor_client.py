@@ -12,9 +12,9 @@ from __future__ import annotations
 import httpx
 from pydantic import ValidationError
 
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult, Health
-from orchestrator.http_client import AsyncClosing, response_detail
-from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.common.http_client import AsyncClosing, response_detail
+from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Health
 
 
 class ExecutorClientError(Exception):
@@ -77,7 +77,7 @@ class ExecutorClient(AsyncClosing):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def execute_once(self, request: ExecutionRequest) -> ExecutionResult:
-        """One attempt, no retries: for callers with their own policy (orchestrator.dispatch)."""
+        """One attempt, no retries: for callers with their own policy (the dispatcher)."""
         try:
             return await self._execute_once(request)
         except RetryableFailure as exc:

@@ -28,14 +28,14 @@ from docker.models.containers import Container
 from docker.types import LogConfig, Ulimit
 from pydantic import BaseModel, Field, ValidationError
 
-from orchestrator.executor_api import (
+from orchestrator.common.pngcheck import InvalidPng, PngLimits, validate_png
+from orchestrator.executor.api import (
     ExecutionError,
     ExecutionRequest,
     ExecutionResult,
     ExecutionStatus,
 )
-from orchestrator.pngcheck import InvalidPng, PngLimits, validate_png
-from orchestrator.sandbox import Sandbox, SandboxProvider, SandboxUnavailable
+from orchestrator.executor.sandbox import Sandbox, SandboxProvider, SandboxUnavailable
 
 SOCKET_NAME = "executor.sock"
 SANDBOX_UID = 10001

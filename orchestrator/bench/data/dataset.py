@@ -33,7 +33,7 @@ import httpx
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from orchestrator.pngcheck import InvalidPng, validate_png
+from orchestrator.common.pngcheck import InvalidPng, validate_png
 
 HUB_REPO = "JetBrains-Research/PandasPlotBench"
 HUB_SPLIT = "test"

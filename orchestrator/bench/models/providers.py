@@ -29,9 +29,9 @@ from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 from tenacity import RetryCallState
 
-from orchestrator.bench.models import PROVIDER_ENV, Endpoint, ModelSpec, Provider
-from orchestrator.http_client import AsyncClosing
-from orchestrator.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.bench.models.registry import PROVIDER_ENV, Endpoint, ModelSpec, Provider
+from orchestrator.common.http_client import AsyncClosing
+from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
 
 log = logging.getLogger(__name__)
 

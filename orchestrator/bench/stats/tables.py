@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from rich.console import Group
 from rich.table import Table
 
-from orchestrator.bench.stats import figure
-from orchestrator.bench.summary_models import RunStats, ScoreStats, Summary
+from orchestrator.bench.stats.models import RunStats, ScoreStats, Summary
+from orchestrator.bench.stats.summary import figure
 
 TABLE_I_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Incorrect\ncode, %", "incorrect_code_pct"),

@@ -16,12 +16,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from orchestrator.body_limit import BodySizeLimit
-from orchestrator.docker_sandbox import DockerSandboxProvider, SandboxConfig
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult, Health
-from orchestrator.pool import WarmPool
-from orchestrator.sandbox import PoolSaturated, SandboxProvider, SandboxUnavailable
-from orchestrator.validation_errors import answer_validation_errors
+from orchestrator.common.body_limit import BodySizeLimit
+from orchestrator.common.validation_errors import answer_validation_errors
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Health
+from orchestrator.executor.docker.sandbox import DockerSandboxProvider, SandboxConfig
+from orchestrator.executor.pool import WarmPool
+from orchestrator.executor.sandbox import PoolSaturated, SandboxProvider, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,13 @@ import logging
 import time
 from collections import deque
 
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult, ExecutionStatus, Health
-from orchestrator.sandbox import PoolSaturated, Sandbox, SandboxProvider, SandboxUnavailable
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus, Health
+from orchestrator.executor.sandbox import (
+    PoolSaturated,
+    Sandbox,
+    SandboxProvider,
+    SandboxUnavailable,
+)
 
 log = logging.getLogger(__name__)
 

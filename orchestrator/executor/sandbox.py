@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from orchestrator.executor_api import ExecutionRequest, ExecutionResult
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult
 
 
 class SandboxError(Exception):

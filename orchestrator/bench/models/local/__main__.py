@@ -1,0 +1,5 @@
+import sys
+
+from orchestrator.bench.models.local import main
+
+sys.exit(main())

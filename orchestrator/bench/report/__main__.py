@@ -1,0 +1,5 @@
+import sys
+
+from orchestrator.bench.report import main
+
+sys.exit(main())
