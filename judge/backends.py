@@ -2,18 +2,19 @@
 
 Each sends one user message (the prompt text, then the images as base64 PNG content
 parts) and returns the reply's text. Calls are capped per backend by a semaphore.
-Transient failures (408, 409, 429, 5xx, timeouts, connection errors) are retried with
-tenacity, waiting what the endpoint's Retry-After asks (capped) or an exponential backoff;
-once the attempts run out they raise BackendUnavailable. Failures that cannot succeed on
-retry (bad key, unknown model, rejected request) raise BackendRejected at once.
+Transient failures (what orchestrator.common.failures calls retryable: timeouts, connection
+errors, 408, 409, 425, 429, 5xx) are retried with tenacity, waiting what the endpoint's
+Retry-After asks (capped) or an exponential backoff; once the attempts run out they raise
+BackendUnavailable. Failures that cannot succeed on retry (bad key, unknown model, rejected
+request, unusable reply) raise BackendRejected at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import anthropic
@@ -27,9 +28,11 @@ from openai.types.chat import (
 
 from judge.errors import BackendRejected, BackendUnavailable
 from judge.settings import JudgeSettings
-from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.common.failures import Rejection
+from orchestrator.common.http_client import AsyncClosing
+from orchestrator.common.retrying import RetryableFailure, retrying
+from orchestrator.common.sdk_failures import SdkCallError, sdk_failure
 
-RETRYABLE_STATUSES = frozenset({408, 409, 429})
 # Local OpenAI-compatible servers (vLLM, Ollama, llama.cpp) usually ignore the key, but
 # the openai SDK refuses to send a request without one.
 NO_KEY_PLACEHOLDER = "no-key"
@@ -62,7 +65,7 @@ class BackendOptions:
         )
 
 
-class Backend(ABC):
+class Backend(AsyncClosing):
     """A judge model endpoint; ``reply()`` is the only call the service makes."""
 
     provider: str
@@ -77,6 +80,10 @@ class Backend(ABC):
     @property
     def label(self) -> str:
         return f"{self.provider}:{self.model}"
+
+    @property
+    def where(self) -> str:
+        return f"judge backend {self.label} at {self.base_url or 'the default endpoint'}"
 
     @property
     def identity(self) -> dict[str, object]:
@@ -104,31 +111,30 @@ class Backend(ABC):
                         text = await self._send(prompt, images)
         except RetryableFailure as exc:
             raise BackendUnavailable(
-                f"judge backend {self.label} is unavailable: {exc} "
+                f"{self.where} is unavailable: {exc} "
                 f"(gave up after {self.options.max_attempts} attempts)",
                 exc.retry_after_s,
             ) from exc
         return text
 
-    def _status_failure(
-        self, status: int, message: str, headers: Mapping[str, str]
-    ) -> RetryableFailure | BackendRejected:
-        if status in RETRYABLE_STATUSES or status >= 500:
-            return RetryableFailure(f"HTTP {status}: {message}", retry_after_seconds(headers))
-        where = f"judge backend {self.label} at {self.base_url or 'the default endpoint'}"
+    def _call_failure(self, exc: SdkCallError) -> RetryableFailure | BackendRejected:
+        failure = sdk_failure(exc, timeout_s=self.options.timeout_s)
+        return failure if isinstance(failure, RetryableFailure) else self._rejected(failure)
+
+    def _rejected(self, rejection: Rejection) -> BackendRejected:
+        status = rejection.status
         if status in (401, 403):
             hint = f"check {self.key_variable}"
         elif status == 404:
             hint = f"check that model {self.model!r} exists there (JUDGE_MODEL, JUDGE_BASE_URL)"
         else:
             hint = "the endpoint will not accept this request; check that the model takes images"
-        return BackendRejected(f"{where} refused the call with HTTP {status}: {message}; {hint}")
+        return BackendRejected(
+            f"{self.where} refused the call with HTTP {status}: {rejection.message}; {hint}"
+        )
 
-    def _timeout(self) -> RetryableFailure:
-        return RetryableFailure(f"no reply within {self.options.timeout_s:g} s (JUDGE_TIMEOUT_S)")
-
-    def _unreachable(self, exc: Exception) -> RetryableFailure:
-        return RetryableFailure(f"cannot reach {self.base_url or 'the default endpoint'}: {exc}")
+    def _unusable(self, exc: Exception) -> BackendRejected:
+        return BackendRejected(f"judge backend {self.label} sent an unusable reply: {exc}")
 
     @property
     @abstractmethod
@@ -138,9 +144,6 @@ class Backend(ABC):
     @abstractmethod
     async def _send(self, prompt: str, images: Sequence[bytes]) -> str:
         """One attempt; raises RetryableFailure or BackendRejected on failure."""
-
-    @abstractmethod
-    async def aclose(self) -> None: ...
 
 
 class OpenAIBackend(Backend):
@@ -181,16 +184,10 @@ class OpenAIBackend(Backend):
                 temperature=self.options.temperature,
                 max_tokens=self.options.max_tokens,
             )
-        except openai.APIStatusError as exc:
-            raise self._status_failure(exc.status_code, exc.message, exc.response.headers) from exc
-        except openai.APITimeoutError as exc:
-            raise self._timeout() from exc
-        except openai.APIConnectionError as exc:
-            raise self._unreachable(exc) from exc
+        except (openai.APIStatusError, openai.APIConnectionError) as exc:
+            raise self._call_failure(exc) from exc
         except openai.APIError as exc:
-            raise BackendRejected(
-                f"judge backend {self.label} sent an unusable reply: {exc}"
-            ) from exc
+            raise self._unusable(exc) from exc
         if not completion.choices:
             return ""
         return completion.choices[0].message.content or ""
@@ -231,17 +228,10 @@ class AnthropicBackend(Backend):
                 max_tokens=self.options.max_tokens,
                 messages=[{"role": "user", "content": content}],
             )
-        except anthropic.APIStatusError as exc:
-            message_text = exc.api_message or exc.message
-            raise self._status_failure(exc.status_code, message_text, exc.response.headers) from exc
-        except anthropic.APITimeoutError as exc:
-            raise self._timeout() from exc
-        except anthropic.APIConnectionError as exc:
-            raise self._unreachable(exc) from exc
+        except (anthropic.APIStatusError, anthropic.APIConnectionError) as exc:
+            raise self._call_failure(exc) from exc
         except anthropic.APIError as exc:
-            raise BackendRejected(
-                f"judge backend {self.label} sent an unusable reply: {exc}"
-            ) from exc
+            raise self._unusable(exc) from exc
         return "".join(block.text for block in message.content if block.type == "text")
 
     async def aclose(self) -> None:

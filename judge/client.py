@@ -5,7 +5,9 @@
 
 Connection failures, timeouts and 503s are retried (honouring Retry-After). What is left
 raises JudgeUnavailable, an infrastructure failure the caller must not score, or
-JudgeRejected, a 4xx: the request itself (or the token) is wrong.
+JudgeRejected, a 4xx: the request itself (or the token) is wrong. The statuses follow the
+judge's own protocol, not the generic retryable set: its 502 means the model endpoint
+refused the configuration, which no retry fixes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import httpx
 
 from judge.api import JudgeHealth, JudgementRequest, JudgementResponse
+from orchestrator.common.failures import transport_failure
 from orchestrator.common.http_client import AsyncClosing, response_detail
 from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
 
@@ -81,7 +84,7 @@ class JudgeClient(AsyncClosing):
         try:
             response = await self._http.request(method, path, json=body)
         except httpx.TransportError as exc:
-            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise transport_failure(exc) from exc
         if response.status_code == 503:
             raise RetryableFailure(
                 f"HTTP 503: {response_detail(response)}", retry_after_seconds(response.headers)

@@ -1,21 +1,17 @@
-"""Session-wide fixtures: the sandbox image (built once), a running executor service, and
-the guarantee that no project container outlives the test session."""
+"""Session-wide fixtures: the Docker engine (and the guarantee that no project container
+outlives the session), the sandbox image (built once), and a running executor service."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Iterator
-from pathlib import Path
 
 import docker
 import pytest
 
 from orchestrator.client.local_executor import LocalExecutor
-
-REPO = Path(__file__).resolve().parents[1]
-SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "ppb/sandbox:latest")
-TEST_FLEET = f"test{os.getpid()}"
+from tests.support.executors import SANDBOX_IMAGE, TEST_FLEET, project_containers, start_executor
+from tests.support.paths import REPO
 
 
 @pytest.fixture(scope="session")
@@ -25,13 +21,18 @@ def anyio_backend() -> str:
 
 @pytest.fixture(scope="session")
 def docker_client() -> Iterator[docker.DockerClient]:
+    """The Docker engine. Every test that makes sandboxes needs it, so it is the one to check,
+    after the whole session, that no container of this session's fleets remains (and a
+    session without Docker, `make unit`, never reaches for the engine)."""
     try:
         client = docker.from_env()
         client.ping()
     except docker.errors.DockerException as exc:
         pytest.fail(f"these tests need a running Docker engine: {exc}")
     yield client
+    left = [n for n in project_containers(client) if f"-{TEST_FLEET}" in n]
     client.close()
+    assert not left, f"sandbox containers left behind: {left}"
 
 
 @pytest.fixture(scope="session")
@@ -42,46 +43,11 @@ def sandbox_image(docker_client: docker.DockerClient) -> str:
     return SANDBOX_IMAGE
 
 
-def project_containers(client: docker.DockerClient, fleet: str | None = None) -> list[str]:
-    labels = ["ppb.role=sandbox"] + ([f"ppb.fleet={fleet}"] if fleet else [])
-    found = client.containers.list(all=True, sparse=True, filters={"label": labels})
-    return [c.attrs["Names"][0].lstrip("/") for c in found]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def no_leftover_containers() -> Iterator[None]:
-    """After the whole session, no container of this session's fleets may remain."""
-    yield
-    try:
-        client = docker.from_env()
-    except docker.errors.DockerException:
-        return
-    left = [n for n in project_containers(client) if f"-{TEST_FLEET}" in n]
-    client.close()
-    assert not left, f"sandbox containers left behind: {left}"
-
-
-RunningExecutor = LocalExecutor
-
-
-def start_executor(
-    tmp: Path, *, fleet: str, pool_size: int = 2, extra_env: dict[str, str] | None = None
-) -> LocalExecutor:
-    """Starts the real executor service as a process and waits until it is healthy."""
-    return LocalExecutor(
-        tmp, fleet=fleet, pool_size=pool_size, image=SANDBOX_IMAGE, extra_env=extra_env
-    ).start()
-
-
-def stop_executor(executor: LocalExecutor) -> None:
-    executor.stop()
-
-
 @pytest.fixture(scope="session")
 def executor(
     sandbox_image: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[RunningExecutor]:
+) -> Iterator[LocalExecutor]:
     """The real executor service over HTTP on loopback, with a warm pool of 2."""
     running = start_executor(tmp_path_factory.mktemp("executor"), fleet=TEST_FLEET)
     yield running
-    stop_executor(running)
+    running.stop()

@@ -36,7 +36,7 @@ import ast
 import re
 import textwrap
 
-from orchestrator.bench.records import Library
+from orchestrator.executor.api import Library
 
 PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
 _OPENING_FENCE = re.compile(r"```[ \t]*([^\s`]*)[^\n`]*\n")

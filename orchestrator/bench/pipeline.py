@@ -31,21 +31,21 @@ from orchestrator.bench.code_extraction import extract_code, is_wrong_library
 from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.data.descriptors import DescriptorError
 from orchestrator.bench.models.providers import Generator, ModelBadRequestError, ModelUnavailable
-from orchestrator.bench.prompts import Instructs, TaskVariant, build_prompt, task_text
+from orchestrator.bench.prompts import Instructs, build_prompt, task_text
 from orchestrator.bench.records import (
     ExecStatus,
     Execution,
     ItemOutcome,
     ItemRecord,
     Judgement,
-    Library,
     Prompt,
     RunConfig,
+    TaskVariant,
     Timings,
 )
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.client.executor_client import ExecutorClientError
-from orchestrator.executor.api import ExecutionRequest, ExecutionResult
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Library
 
 In = TypeVar("In")
 Out = TypeVar("Out")
@@ -177,7 +177,7 @@ class Pipeline:
 
     async def _generate(self, job: tuple[BenchItem, int]) -> Work:
         item, repeat = job
-        variant: TaskVariant = self.config.task_variant  # type: ignore[assignment]
+        variant: TaskVariant = self.config.task_variant
         try:
             prompt = build_prompt(
                 item,
@@ -259,7 +259,7 @@ class Pipeline:
 
     def _record(self, work: Work, visual: Judgement, task: Judgement) -> ItemRecord:
         item = work.item
-        variant: TaskVariant = self.config.task_variant  # type: ignore[assignment]
+        variant: TaskVariant = self.config.task_variant
         return ItemRecord(
             run_id=self.config.run_id,
             item_id=item.id,

@@ -29,13 +29,14 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Literal, get_args
+from typing import get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator.bench.data.dataset import BenchItem
-from orchestrator.bench.data.descriptors import describe_frame, descriptor_function, read_item_frame
-from orchestrator.bench.records import Library, Prompt, TaskText
+from orchestrator.bench.data.descriptors import DescriptorName, describe_frame, read_item_frame
+from orchestrator.bench.records import Prompt, TaskText, TaskVariant
+from orchestrator.executor.api import Library
 
 
 class PromptError(ValueError):
@@ -46,7 +47,6 @@ class InstructsError(PromptError):
     """An INSTRUCTS= file is unreadable or not in the upstream format."""
 
 
-TaskVariant = Literal["full", "no_style", "short", "single", "none"]
 TASK_VARIANTS: tuple[TaskVariant, ...] = get_args(TaskVariant)
 LIBRARIES: tuple[Library, ...] = get_args(Library)
 DEFAULT_TASK_VARIANT: TaskVariant = "full"
@@ -160,12 +160,6 @@ def check_task_variant(name: str) -> TaskVariant:
     raise PromptError(f"unknown task variant TASK={name}; known: {', '.join(TASK_VARIANTS)}")
 
 
-def check_descriptor(name: str) -> str:
-    """Raises DescriptorError, listing the known descriptors, for an unknown name."""
-    descriptor_function(name)
-    return name
-
-
 def setup_part(instructs: Instructs, library: Library) -> str:
     setup = instructs.setup_instruct.replace(PLOTLIB_PLACEHOLDER, library)
     if library == "matplotlib":
@@ -175,7 +169,7 @@ def setup_part(instructs: Instructs, library: Library) -> str:
     return setup
 
 
-def data_part(instructs: Instructs, data_csv: bytes, descriptor: str) -> str:
+def data_part(instructs: Instructs, data_csv: bytes, descriptor: DescriptorName) -> str:
     description = describe_frame(read_item_frame(data_csv), descriptor)
     return (instructs.data_instruct + "\n" + description)[:DATA_DESCRIPTION_LIMIT]
 
@@ -224,7 +218,7 @@ def user_prompt(
     *,
     instructs: Instructs,
     library: Library,
-    descriptor: str,
+    descriptor: DescriptorName,
     variant: TaskVariant,
 ) -> str:
     description, style = task_parts(item, variant)
@@ -242,7 +236,7 @@ def build_prompt(
     *,
     instructs: Instructs,
     library: Library,
-    descriptor: str,
+    descriptor: DescriptorName,
     variant: TaskVariant,
 ) -> Prompt:
     """The system and user prompt for one item; raises DescriptorError if its CSV is bad."""

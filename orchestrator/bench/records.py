@@ -12,7 +12,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-Library = Literal["matplotlib", "seaborn", "plotly"]
+from orchestrator.bench.data.descriptors import DescriptorName
+from orchestrator.executor.api import Library
+
+# How much of the task goes into the prompt (`TASK=`); prompts.task_parts says what each gives.
+TaskVariant = Literal["full", "no_style", "short", "single", "none"]
 
 
 class ItemOutcome(StrEnum):
@@ -74,8 +78,8 @@ class ItemRecord(BaseModel):
     model: str
     provider_model: str
     library: Library
-    descriptor: str
-    task_variant: str
+    descriptor: DescriptorName
+    task_variant: TaskVariant
     task: TaskText
     prompt: Prompt
     response: str = ""
@@ -98,8 +102,8 @@ class RunConfig(BaseModel):
     model: str
     provider_model: str
     library: Library
-    descriptor: str
-    task_variant: str
+    descriptor: DescriptorName
+    task_variant: TaskVariant
     dataset: str
     item_ids: list[int]
     repeats: int = 1

@@ -1,8 +1,5 @@
-"""Spreads executions over several executor services, each on its own machine.
-
-`EXECUTORS=http://hostA:8000,http://hostB:8000` lists them; a host name that resolves to
-several addresses (a DNS round-robin name, Swarm's `tasks.executor`) stands for one executor
-per address. The list is resolved once, when a run starts.
+"""Spreads executions over several executor services, each on its own machine (the URLs
+come from the EXECUTORS setting, see orchestrator.client.executors_setting).
 
 Scheduling. An executor has as many slots as the `max_concurrency` its /healthz reports, and
 a call goes to the executor with the most free slots. Free means not taken by this
@@ -35,32 +32,26 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
-import socket
-import statistics
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
-from types import TracebackType
 from typing import NamedTuple, Self
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from orchestrator.client.executor_client import (
     ExecutorClient,
     ExecutorClientError,
     ExecutorUnavailable,
 )
+from orchestrator.client.executor_state import ExecutorStats, Member
+from orchestrator.client.executors_setting import ExecutorsSettingError
+from orchestrator.common.http_client import AsyncClosing
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult
 
 log = logging.getLogger(__name__)
-
-
-class ExecutorsSettingError(ExecutorClientError):
-    """EXECUTORS is malformed or names a host that does not resolve; the message says which."""
 
 
 class _AttemptFailed(Exception):
@@ -78,128 +69,17 @@ class Dispatched(NamedTuple):
     executor: str
 
 
-class ExecutorState(StrEnum):
-    UP = "up"
-    DOWN = "down"
-
-
-class ExecutorStats(BaseModel):
-    """Per-executor figures for the run summary and the live progress display."""
-
-    url: str
-    state: ExecutorState
-    slots: int  # max_concurrency from /healthz; 0 until it first answered
-    in_flight: int
-    executions: int  # results it returned (whatever the code's status)
-    failures: int  # attempts that failed there for infrastructure reasons
-    p50_s: float | None  # median wall time of its executions, seen from here
-    down_reason: str | None = None
-
-    def line(self) -> str:
-        p50 = f"{self.p50_s:.1f} s" if self.p50_s is not None else "-"
-        line = (
-            f"{self.url} {self.state.value}: {self.in_flight}/{self.slots} busy, "
-            f"{self.executions} runs, {self.failures} failures, p50 {p50}"
-        )
-        return f"{line} ({self.down_reason})" if self.down_reason else line
-
-
-async def resolve_executors(spec: str) -> list[str]:
-    """EXECUTORS → one base URL per executor, in order, without duplicates."""
-    urls: list[str] = []
-    for entry in (part.strip() for part in spec.split(",")):
-        if not entry:
-            continue
-        for url in await _expand(entry):
-            if url not in urls:
-                urls.append(url)
-    if not urls:
-        raise ExecutorsSettingError(
-            "EXECUTORS is empty; give base URLs like http://hostA:8000,http://hostB:8000"
-        )
-    return urls
-
-
-async def _expand(entry: str) -> list[str]:
-    try:
-        url = httpx.URL(entry)
-    except httpx.InvalidURL as exc:
-        raise ExecutorsSettingError(f"EXECUTORS entry {entry!r} is not a URL: {exc}") from None
-    if url.scheme not in ("http", "https") or not url.host:
-        raise ExecutorsSettingError(
-            f"EXECUTORS entry {entry!r} must be an http(s) URL with a host, e.g. http://hostA:8000"
-        )
-    base = str(url).rstrip("/")
-    if _is_address(url.host):
-        return [base]
-    port = url.port or (443 if url.scheme == "https" else 80)
-    addresses = await _addresses(url.host, port)
-    if len(addresses) == 1:
-        return [base]
-    if url.scheme == "https":
-        raise ExecutorsSettingError(
-            f"EXECUTORS entry {entry!r} resolves to {len(addresses)} addresses; over https, "
-            "list each executor's own URL instead (certificates name hosts, not addresses)"
-        )
-    return [str(url.copy_with(host=address)).rstrip("/") for address in addresses]
-
-
-def _is_address(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
-
-
-async def _addresses(host: str, port: int) -> list[str]:
-    """Every A record of the host (AAAA only when it has no A record)."""
-    loop = asyncio.get_running_loop()
-    for family in (socket.AF_INET, socket.AF_INET6):
-        try:
-            infos = await loop.getaddrinfo(host, port, family=family, type=socket.SOCK_STREAM)
-        except socket.gaierror:
-            continue
-        return sorted({str(info[4][0]) for info in infos}, key=ipaddress.ip_address)
-    raise ExecutorsSettingError(f"EXECUTORS names {host!r}, which does not resolve")
-
-
-@dataclass(eq=False)
-class _Member:
-    """One executor as this dispatcher sees it."""
-
-    url: str
-    client: ExecutorClient
-    up: bool = False
-    slots: int = 0
-    in_flight: int = 0
-    others: int = 0  # slots taken by other clients at the last poll
-    cool_until: float = 0.0
-    strikes: int = 0  # failures since its last successful execution
-    missed_polls: int = 0
-    probe_at: float = 0.0
-    down_reason: str | None = None
-    last_pick: int = 0
-    executions: int = 0
-    failures: int = 0
-    latencies: list[float] = field(default_factory=list)
-    lost: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def free(self) -> int:
-        return self.slots - self.in_flight - self.others
-
-    def available(self, now: float) -> bool:
-        return self.up and self.cool_until <= now
-
-
 @dataclass
 class _Call:
     waited_s: float = 0.0  # time no executor could take it
     errors: list[str] = field(default_factory=list)
 
 
-class Dispatcher:
-    """Runs each execution on one of several executors; see the module docstring."""
+class Dispatcher(AsyncClosing):
+    """Runs each execution on one of several executors; see the module docstring.
+
+    `async with` starts it (see `start`) and closes it.
+    """
 
     def __init__(
         self,
@@ -228,7 +108,7 @@ class Dispatcher:
         self.probe_max_s = probe_max_s
         transports = transports or {}
         self._members = [
-            _Member(
+            Member(
                 url=url,
                 client=ExecutorClient(
                     url, token, transport=transports.get(url), overhead_s=attempt_overhead_s
@@ -243,14 +123,6 @@ class Dispatcher:
     async def __aenter__(self) -> Self:
         await self.start()
         return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
 
     async def start(self) -> None:
         """Polls every executor once; fails if none answers, then keeps polling them."""
@@ -281,19 +153,7 @@ class Dispatcher:
         return sum(member.slots for member in self._members if member.up)
 
     def stats(self) -> list[ExecutorStats]:
-        return [
-            ExecutorStats(
-                url=member.url,
-                state=ExecutorState.UP if member.up else ExecutorState.DOWN,
-                slots=member.slots,
-                in_flight=member.in_flight,
-                executions=member.executions,
-                failures=member.failures,
-                p50_s=round(statistics.median(member.latencies), 3) if member.latencies else None,
-                down_reason=None if member.up else member.down_reason,
-            )
-            for member in self._members
-        ]
+        return [member.stats() for member in self._members]
 
     async def execute(self, request: ExecutionRequest) -> Dispatched:
         """Runs the request on some executor and returns its one result.
@@ -320,7 +180,7 @@ class Dispatcher:
                 await self._release(member)
             return Dispatched(result, member.url)
 
-    async def _take_slot(self, call: _Call) -> _Member:
+    async def _take_slot(self, call: _Call) -> Member:
         async with self._changed:
             while True:
                 now = time.monotonic()
@@ -344,7 +204,7 @@ class Dispatcher:
                 if starving:
                     call.waited_s += time.monotonic() - started
 
-    def _pick(self, now: float) -> _Member | None:
+    def _pick(self, now: float) -> Member | None:
         """The available executor with the most free slots; ties go to the least recent."""
         ready = [m for m in self._members if m.available(now) and m.free() > 0]
         if not ready:
@@ -354,12 +214,12 @@ class Dispatcher:
         member.last_pick = self._picks
         return member
 
-    async def _release(self, member: _Member) -> None:
+    async def _release(self, member: Member) -> None:
         async with self._changed:
             member.in_flight -= 1
             self._changed.notify_all()
 
-    async def _attempt(self, member: _Member, request: ExecutionRequest) -> ExecutionResult:
+    async def _attempt(self, member: Member, request: ExecutionRequest) -> ExecutionResult:
         started = time.monotonic()
         lost = member.lost
         call = asyncio.create_task(member.client.execute_once(request))
@@ -395,12 +255,12 @@ class Dispatcher:
             self._mark_up(member)
         return result
 
-    async def _cool(self, member: _Member, seconds: float) -> None:
+    async def _cool(self, member: Member, seconds: float) -> None:
         async with self._changed:
             member.cool_until = max(member.cool_until, time.monotonic() + seconds)
             self._changed.notify_all()
 
-    async def _failed(self, member: _Member, reason: str, *, poll_first: bool) -> None:
+    async def _failed(self, member: Member, reason: str, *, poll_first: bool) -> None:
         """Counts an attempt's failure; the executor goes down unless a poll did it already."""
         async with self._changed:
             member.failures += 1
@@ -409,7 +269,7 @@ class Dispatcher:
             member.strikes += 1
             self._mark_down(member, reason, abandon=False)
 
-    def _mark_down(self, member: _Member, reason: str, *, abandon: bool) -> None:
+    def _mark_down(self, member: Member, reason: str, *, abandon: bool) -> None:
         """Needs self._changed held. With `abandon`, its in-flight calls are re-dispatched."""
         if member.up:
             log.warning("executor %s is down: %s", member.url, reason)
@@ -422,7 +282,7 @@ class Dispatcher:
             member.lost.set()
         self._changed.notify_all()
 
-    def _mark_up(self, member: _Member) -> None:
+    def _mark_up(self, member: Member) -> None:
         """Needs self._changed held."""
         if not member.up:
             log.info("executor %s is up", member.url)
@@ -440,7 +300,7 @@ class Dispatcher:
             next_probe = min(probes, default=float("inf")) - time.monotonic()
             await asyncio.sleep(max(0.05, min(self.poll_interval_s, next_probe)))
 
-    async def _poll(self, member: _Member) -> None:
+    async def _poll(self, member: Member) -> None:
         ours = member.in_flight
         try:
             health = await member.client.health(timeout_s=self.health_timeout_s)

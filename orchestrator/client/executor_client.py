@@ -4,7 +4,8 @@
     ├── ExecutorRejected      4xx: the request itself is wrong; retrying will not help
     └── ExecutorUnavailable   unreachable, 5xx or saturated after retries (infrastructure)
 
-Connection failures and 429/5xx answers are retried, honouring Retry-After.
+What orchestrator.common.failures calls retryable (connection failures, timeouts, 408, 409,
+425, 429, 5xx) is retried, honouring Retry-After.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import httpx
 from pydantic import ValidationError
 
+from orchestrator.common.failures import Rejection, status_failure, transport_failure
 from orchestrator.common.http_client import AsyncClosing, response_detail
-from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.common.retrying import RetryableFailure, retrying
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Health
 
 
@@ -94,20 +96,18 @@ class ExecutorClient(AsyncClosing):
                 timeout=httpx.Timeout(request.timeout_s + self.overhead_s, connect=10.0),
             )
         except httpx.TransportError as exc:
-            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise transport_failure(exc) from exc
         if response.status_code == 200:
             try:
                 return ExecutionResult.model_validate_json(response.content)
             except ValidationError as exc:
                 raise RetryableFailure(f"malformed reply: {exc.error_count()} errors") from exc
-        detail = response_detail(response)
-        if response.status_code == 429 or response.status_code >= 500:
-            raise RetryableFailure(
-                f"HTTP {response.status_code}: {detail}", retry_after_seconds(response.headers)
+        failure = status_failure(response.status_code, response_detail(response), response.headers)
+        if isinstance(failure, Rejection):
+            raise ExecutorRejected(
+                f"executor refused the request (HTTP {failure.status}): {failure.message}"
             )
-        raise ExecutorRejected(
-            f"executor refused the request (HTTP {response.status_code}): {detail}"
-        )
+        raise failure
 
     async def health(self, timeout_s: float = 5.0) -> Health:
         try:

@@ -8,8 +8,9 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
-from orchestrator.executor.app import ExecutorSettings, create_app
+from orchestrator.executor.app import create_app
 from orchestrator.executor.sandbox import SandboxUnavailable
+from orchestrator.executor.settings import ExecutorSettings
 
 
 def main() -> None:

@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+# Library is part of this contract (ExecutionRequest.library): clients take it from here.
+from sandbox_server.protocol import Library as Library
+from sandbox_server.protocol import is_safe_file_name
+
 MAX_CODE_BYTES = 256 * 1024
 MAX_FILES = 8
 MAX_FILES_BYTES = 48 * 1024 * 1024
 MAX_TIMEOUT_S = 600.0
-# A plain file name: no directory part, no "..", no NUL, no leading dot or dash.
-FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
-
-Library = Literal["matplotlib", "seaborn", "plotly"]
 
 
 class ExecutionStatus(StrEnum):
@@ -61,7 +60,7 @@ class ExecutionRequest(BaseModel):
             raise ValueError(f"at most {MAX_FILES} files may be sent")
         total = 0
         for name, content in files.items():
-            if not FILE_NAME.fullmatch(name) or ".." in name:
+            if not is_safe_file_name(name):
                 raise ValueError(
                     f"file name {name!r} must be a plain name (letters, digits, '.', '_', '-'; "
                     "no directories, no '..', no leading dot)"

@@ -13,34 +13,16 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, HTTPException, status
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.common.body_limit import BodySizeLimit
 from orchestrator.common.validation_errors import answer_validation_errors
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Health
-from orchestrator.executor.docker.sandbox import DockerSandboxProvider, SandboxConfig
+from orchestrator.executor.docker.provider import DockerSandboxProvider
 from orchestrator.executor.pool import WarmPool
 from orchestrator.executor.sandbox import PoolSaturated, SandboxProvider, SandboxUnavailable
+from orchestrator.executor.settings import ExecutorSettings
 
 log = logging.getLogger(__name__)
-
-
-class ExecutorSettings(BaseSettings):
-    """Read from EXECUTOR_* variables; sandbox options as EXECUTOR_SANDBOX__<FIELD>."""
-
-    model_config = SettingsConfigDict(env_prefix="EXECUTOR_", env_nested_delimiter="__")
-
-    token: SecretStr = Field(
-        min_length=1, description="bearer token clients must send (EXECUTOR_TOKEN)"
-    )
-    host: str = "127.0.0.1"
-    port: int = 8000
-    pool_size: int = Field(2, ge=1)
-    max_concurrency: int = Field(2, ge=1)
-    max_queue: int = Field(8, ge=0)
-    max_body_bytes: int = 72 * 1024 * 1024
-    sandbox: SandboxConfig = SandboxConfig()
 
 
 def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = None) -> FastAPI:

@@ -4,9 +4,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "tests" / "fixtures"
-SHARED_COPY = REPO.parent / "shared" / "pandasplotbench"
+from tests.support.paths import SHARED_COPY
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from orchestrator.bench.code_extraction import extract_code, is_wrong_library, uses_library
-from orchestrator.bench.records import Library
+from orchestrator.executor.api import Library
 
 
 def test_joins_every_python_block() -> None:

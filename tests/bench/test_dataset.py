@@ -19,7 +19,7 @@ from orchestrator.bench.data.dataset import (
     select_items,
 )
 from orchestrator.common.pngcheck import PNG_SIGNATURE
-from tests.bench.conftest import FIXTURES
+from tests.support.paths import FIXTURES
 
 MINI = FIXTURES / "ppb_mini"
 

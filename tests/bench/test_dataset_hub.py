@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.bench.data.dataset import HUB_REPO
-from tests.bench.conftest import FIXTURES, REPO
-from tests.bench.hub_standin import StandinHub
+from tests.support.hub_standin import StandinHub
+from tests.support.paths import FIXTURES, REPO
 
 LOADER = """
 import json

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import get_args
 
 import numpy as np
 import pandas as pd
@@ -9,6 +10,7 @@ import pytest
 from orchestrator.bench.data.descriptors import (
     DESCRIPTORS,
     DescriptorError,
+    DescriptorName,
     describe_frame,
     read_item_frame,
 )
@@ -110,6 +112,10 @@ def test_every_descriptor_handles_an_empty_frame() -> None:
     df = read_item_frame(b"a,b\n")
     for name in DESCRIPTORS:
         assert isinstance(describe_frame(df, name), str)
+
+
+def test_every_descriptor_name_has_a_function() -> None:
+    assert tuple(DESCRIPTORS) == get_args(DescriptorName)
 
 
 def test_unknown_descriptor_lists_the_known_ones() -> None:

@@ -21,16 +21,14 @@ import pandas as pd
 import pytest
 
 from orchestrator.bench.data.dataset import BenchItem, load_bench_dataset
-from orchestrator.bench.data.descriptors import DescriptorError
+from orchestrator.bench.data.descriptors import DescriptorError, check_descriptor
 from orchestrator.bench.prompts import (
     DEFAULT_INSTRUCTS,
     GENERIC_TASK,
     Instructs,
     InstructsError,
     PromptError,
-    TaskVariant,
     build_prompt,
-    check_descriptor,
     check_library,
     check_task_variant,
     data_part,
@@ -39,7 +37,8 @@ from orchestrator.bench.prompts import (
     task_text,
     user_prompt,
 )
-from orchestrator.bench.records import Library
+from orchestrator.bench.records import TaskVariant
+from orchestrator.executor.api import Library
 
 LIBRARIES: tuple[Library, ...] = ("matplotlib", "seaborn", "plotly")
 

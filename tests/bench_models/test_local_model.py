@@ -11,18 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.bench.models.local import (
+from orchestrator.bench.models.local.bundle import PartsBundle
+from orchestrator.bench.models.local.errors import ModelFetchError, ModelVerifyError
+from orchestrator.bench.models.local.fetch import (
     LOCAL_MODEL_PATH_VAR,
-    ModelFetchError,
-    ModelVerifyError,
-    PartsBundle,
     assemble,
     ensure_bundle,
-    is_verified,
     local_model_path,
-    read_gguf_name,
-    verify_file,
 )
+from orchestrator.bench.models.local.gguf import read_gguf_name
+from orchestrator.bench.models.local.verify import is_verified, verify_file
 
 NAME = "Tiny Synthetic Model"
 

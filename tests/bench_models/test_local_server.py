@@ -11,16 +11,12 @@ import time
 
 import pytest
 
-from orchestrator.bench.models.local import (
-    LOCAL_MODEL_PATH_VAR,
-    MODELS_DIR,
-    QWEN_CODER_1_5B,
-    REPO_ROOT,
-    LocalModelServer,
-    is_verified,
-    local_model_path,
-    venv_ready,
-)
+from orchestrator.bench.models.local.bundle import QWEN_CODER_1_5B
+from orchestrator.bench.models.local.fetch import LOCAL_MODEL_PATH_VAR, local_model_path
+from orchestrator.bench.models.local.paths import MODELS_DIR, REPO_ROOT
+from orchestrator.bench.models.local.server import LocalModelServer
+from orchestrator.bench.models.local.venv import venv_ready
+from orchestrator.bench.models.local.verify import is_verified
 from orchestrator.bench.models.providers import make_generator
 from orchestrator.bench.models.registry import LOCAL_MODEL_ALIAS, resolve_model
 
@@ -45,7 +41,7 @@ def missing_parts() -> str | None:
 
 @pytest.mark.skipif(missing_parts() is not None, reason=missing_parts() or "")
 async def test_local_model_writes_matplotlib_code() -> None:
-    async with LocalModelServer(local_model_path()) as server:
+    with LocalModelServer(local_model_path()) as server:
         spec = dataclasses.replace(
             resolve_model(LOCAL_MODEL_ALIAS), model_id=server.model_id, max_output_tokens=300
         )
@@ -74,7 +70,8 @@ def test_server_stops_on_ctrl_c() -> None:
 def test_server_dies_with_a_killed_parent() -> None:
     starter = (
         "import sys, time\n"
-        "from orchestrator.bench.models.local import LocalModelServer, local_model_path\n"
+        "from orchestrator.bench.models.local.fetch import local_model_path\n"
+        "from orchestrator.bench.models.local.server import LocalModelServer\n"
         "server = LocalModelServer(local_model_path()).start()\n"
         "print(server.port, flush=True)\n"
         "time.sleep(600)\n"

@@ -21,7 +21,7 @@ from orchestrator.bench.models.providers import (
     make_generator,
 )
 from orchestrator.bench.models.registry import Endpoint, ModelSpec, Provider, resolve_model
-from tests.standins.llm_server import HttpError, Reply, StandinLLM
+from tests.support.llm_server import HttpError, Reply, StandinLLM
 
 pytestmark = pytest.mark.anyio
 
@@ -123,7 +123,7 @@ async def test_raw_provider_model_id_is_sent_verbatim(llm: StandinLLM) -> None:
 
 
 @pytest.mark.parametrize("spec", [OPENAI, ANTHROPIC], ids=["openai", "anthropic"])
-@pytest.mark.parametrize("status", [429, 500, 503])
+@pytest.mark.parametrize("status", [408, 409, 425, 429, 500, 503])
 async def test_retryable_status_is_retried(llm: StandinLLM, spec: ModelSpec, status: int) -> None:
     llm.push(HttpError(status), HttpError(status), "recovered")
     generation = await generate(spec, llm)

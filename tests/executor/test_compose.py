@@ -15,7 +15,7 @@ import pytest
 
 from orchestrator.client.local_executor import REPO
 from orchestrator.common.processes import free_port
-from tests.conftest import TEST_FLEET, project_containers
+from tests.support.executors import TEST_FLEET, project_containers
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
@@ -24,7 +24,7 @@ COMPOSE = ["docker-compose"] if shutil.which("docker-compose") else ["docker", "
 
 @pytest.fixture(scope="module")
 def stack(sandbox_image: str) -> Iterator[dict[str, str]]:
-    subprocess.run(["make", "-s", "service-image"], cwd=REPO, check=True)
+    subprocess.run(["make", "-s", "executor-image", "judge-image"], cwd=REPO, check=True)
     fleet = f"{TEST_FLEET}-compose"
     env = {
         **os.environ,

@@ -12,9 +12,9 @@ import pytest
 from PIL import Image, ImageStat
 
 from orchestrator.client.executor_client import ExecutorClient
+from orchestrator.client.local_executor import LocalExecutor
 from orchestrator.common.pngcheck import validate_png
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from tests.conftest import RunningExecutor
 
 pytestmark = pytest.mark.docker
 
@@ -29,7 +29,7 @@ PLOTS = {
 }
 
 
-def run(executor: RunningExecutor, code: str, **kwargs: object) -> ExecutionResult:
+def run(executor: LocalExecutor, code: str, **kwargs: object) -> ExecutionResult:
     async def go() -> ExecutionResult:
         async with ExecutorClient(executor.url, executor.token) as client:
             request = ExecutionRequest.model_validate({"code": code, "files": FILES, **kwargs})
@@ -48,16 +48,14 @@ def assert_non_blank_png(b64: str) -> None:
 
 
 @pytest.mark.parametrize("library", sorted(PLOTS))
-def test_each_library_returns_a_valid_non_blank_png(
-    executor: RunningExecutor, library: str
-) -> None:
+def test_each_library_returns_a_valid_non_blank_png(executor: LocalExecutor, library: str) -> None:
     result = run(executor, PLOTS[library], library=library)
     assert result.status == ExecutionStatus.OK, result.error
     assert len(result.images) == 1
     assert_non_blank_png(result.images[0])
 
 
-def test_exception_returns_error_with_images_drawn_before(executor: RunningExecutor) -> None:
+def test_exception_returns_error_with_images_drawn_before(executor: LocalExecutor) -> None:
     code = PLOTS["matplotlib"] + "plt.show()\nraise KeyError('no such column')\n"
     result = run(executor, code)
     assert result.status == ExecutionStatus.ERROR
@@ -70,7 +68,7 @@ def test_exception_returns_error_with_images_drawn_before(executor: RunningExecu
     assert_non_blank_png(result.images[0])
 
 
-def test_figures_left_open_after_backend_switch_are_captured(executor: RunningExecutor) -> None:
+def test_figures_left_open_after_backend_switch_are_captured(executor: LocalExecutor) -> None:
     code = "import matplotlib\nmatplotlib.use('Agg')\n" + PLOTS["matplotlib"]
     code += "plt.figure()\nplt.bar([1, 2], [3, 4])\n"
     result = run(executor, code)
@@ -78,14 +76,14 @@ def test_figures_left_open_after_backend_switch_are_captured(executor: RunningEx
     assert len(result.images) == 2
 
 
-def test_plotly_figure_as_last_expression_is_rendered(executor: RunningExecutor) -> None:
+def test_plotly_figure_as_last_expression_is_rendered(executor: LocalExecutor) -> None:
     result = run(executor, LOAD + "import plotly.express as px\npx.bar(df, x='year', y='sales')")
     assert result.status == ExecutionStatus.OK, result.error
     assert len(result.images) == 1
     assert_non_blank_png(result.images[0])
 
 
-def test_stdout_and_stderr_are_returned(executor: RunningExecutor) -> None:
+def test_stdout_and_stderr_are_returned(executor: LocalExecutor) -> None:
     result = run(executor, "import sys\nprint('out')\nprint('err', file=sys.stderr)")
     assert result.status == ExecutionStatus.OK
     assert result.stdout == "out\n"
@@ -93,7 +91,7 @@ def test_stdout_and_stderr_are_returned(executor: RunningExecutor) -> None:
 
 
 def test_spin_loop_times_out_and_its_container_is_gone(
-    executor: RunningExecutor, docker_client: docker.DockerClient
+    executor: LocalExecutor, docker_client: docker.DockerClient
 ) -> None:
     timeout_s = 3.0
     result = run(executor, "while True:\n    pass\n", timeout_s=timeout_s)
@@ -112,13 +110,13 @@ def test_spin_loop_times_out_and_its_container_is_gone(
     assert result.sandbox not in names
 
 
-def test_memory_hog_is_reported_as_oom(executor: RunningExecutor) -> None:
+def test_memory_hog_is_reported_as_oom(executor: LocalExecutor) -> None:
     code = "hog = []\nwhile True:\n    hog.append(b'x' * 50_000_000)\n"
     result = run(executor, code, timeout_s=60)
     assert result.status == ExecutionStatus.OOM, result.error
 
 
-def test_nothing_survives_from_one_execution_to_the_next(executor: RunningExecutor) -> None:
+def test_nothing_survives_from_one_execution_to_the_next(executor: LocalExecutor) -> None:
     first = run(
         executor,
         "import subprocess\nsecret = 42\nopen('left.txt', 'w').write('x')\n"
@@ -139,7 +137,7 @@ def test_nothing_survives_from_one_execution_to_the_next(executor: RunningExecut
     assert second.stdout == "False False False\nFalse\n"
 
 
-def test_uploaded_files_are_readable(executor: RunningExecutor) -> None:
+def test_uploaded_files_are_readable(executor: LocalExecutor) -> None:
     result = run(
         executor, LOAD + "print(df.shape, open('data.csv', 'rb').read() == " + repr(CSV) + ")"
     )
@@ -148,7 +146,7 @@ def test_uploaded_files_are_readable(executor: RunningExecutor) -> None:
 
 
 def test_more_concurrent_executions_than_the_pool_all_complete(
-    executor: RunningExecutor,
+    executor: LocalExecutor,
 ) -> None:
     async def go() -> list[ExecutionResult]:
         async with ExecutorClient(executor.url, executor.token) as client:

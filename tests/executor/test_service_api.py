@@ -16,9 +16,10 @@ from orchestrator.client.executor_client import (
     ExecutorUnavailable,
 )
 from orchestrator.executor.api import ExecutionRequest
-from orchestrator.executor.app import ExecutorSettings, create_app
-from orchestrator.executor.docker.sandbox import SandboxConfig
-from tests.conftest import TEST_FLEET
+from orchestrator.executor.app import create_app
+from orchestrator.executor.docker.config import SandboxConfig
+from orchestrator.executor.settings import ExecutorSettings
+from tests.support.executors import TEST_FLEET
 
 pytestmark = [pytest.mark.docker, pytest.mark.anyio]
 

@@ -1,67 +1,24 @@
-"""Fixtures for the judge: real PNGs, a served LLM stand-in, and the real app in-process."""
+"""Fixtures for the judge: a served LLM stand-in, settings pointing at it, and the real app
+in-process."""
 
 from __future__ import annotations
 
-import base64
-import io
-import random
-from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from PIL import Image, ImageDraw
 
-from judge.app import create_app
 from judge.settings import JudgeSettings
-from tests.standins.llm_server import StandinLLM
-
-TOKEN = "judge-test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-def png(width: int = 64, height: int = 48, *, seed: int = 0, mode: str = "RGB") -> bytes:
-    """A real PNG with a seeded drawing, so different seeds give different bytes."""
-    rng = random.Random(seed)
-    image = Image.new(mode, (width, height), "white" if mode == "RGB" else 1)
-    draw = ImageDraw.Draw(image)
-    for _ in range(4):
-        x0, y0 = rng.randrange(width // 2), rng.randrange(height // 2)
-        x1, y1 = x0 + rng.randrange(1, width // 2), y0 + rng.randrange(1, height // 2)
-        fill = (rng.randrange(256), 0, 0) if mode == "RGB" else 0
-        draw.rectangle((x0, y0, x1, y1), fill=fill)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
-
-
-def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
-
-
-def visual_body(seed: int = 1) -> dict[str, Any]:
-    return {"mode": "visual", "images": [b64(png(seed=seed))], "reference_images": [b64(png())]}
-
-
-def task_body(
-    task: str = "Draw a bar chart of sales per year.\nUse a title.", seed: int = 1
-) -> dict[str, Any]:
-    return {
-        "mode": "task",
-        "images": [b64(png(seed=seed)), b64(png(seed=seed + 100))],
-        "task": task,
-    }
+from tests.support.judge_app import TOKEN, SettingsFactory, serving
+from tests.support.llm_server import StandinLLM
 
 
 @pytest.fixture
 def llm() -> Iterator[StandinLLM]:
     with StandinLLM(default_reply="[FINAL SCORE]: 50") as standin:
         yield standin
-
-
-SettingsFactory = Callable[..., JudgeSettings]
 
 
 @pytest.fixture
@@ -85,16 +42,6 @@ def make_settings(tmp_path: Path, llm: StandinLLM) -> SettingsFactory:
         return JudgeSettings.from_fields(fields)
 
     return make
-
-
-@asynccontextmanager
-async def serving(settings: JudgeSettings) -> AsyncIterator[httpx.AsyncClient]:
-    """The real judge app, lifespan included, reached through ASGITransport."""
-    app = create_app(settings)
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://judge") as client:
-            yield client
 
 
 @pytest.fixture

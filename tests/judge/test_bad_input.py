@@ -10,8 +10,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.judge.conftest import AUTH, SettingsFactory, b64, png, serving, task_body, visual_body
-from tests.standins.llm_server import StandinLLM
+from tests.support.judge_app import AUTH, SettingsFactory, b64, png, serving, task_body, visual_body
+from tests.support.llm_server import StandinLLM
 
 pytestmark = pytest.mark.anyio
 

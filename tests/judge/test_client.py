@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,9 +13,9 @@ from judge.api import JudgementRequest
 from judge.app import create_app
 from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
 from orchestrator.common.processes import free_port
-from tests.conftest import REPO
-from tests.judge.conftest import TOKEN, SettingsFactory, png
-from tests.standins.llm_server import HttpError, StandinLLM
+from tests.support.judge_app import TOKEN, SettingsFactory, png
+from tests.support.judge_process import judge_process
+from tests.support.llm_server import HttpError, StandinLLM
 
 pytestmark = pytest.mark.anyio
 
@@ -115,48 +111,23 @@ async def test_client_reports_an_unreachable_service() -> None:
 
 
 @pytest.fixture
-def judge_process(llm: StandinLLM, tmp_path: Path) -> Iterator[str]:
+def judge_url(llm: StandinLLM, tmp_path: Path) -> Iterator[str]:
     """`python -m judge` as a real process on loopback, configured only by environment."""
-    port = free_port()
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/root"),
+    settings = {
         "JUDGE_TOKEN": TOKEN,
         "JUDGE_BACKEND": "anthropic",
         "JUDGE_MODEL": "claude-standin",
         "JUDGE_BASE_URL": llm.url,
         "ANTHROPIC_API_KEY": llm.api_key,
         "JUDGE_CACHE_PATH": str(tmp_path / "cache" / "judge.sqlite3"),
-        "JUDGE_HOST": "127.0.0.1",
-        "JUDGE_PORT": str(port),
     }
-    log = tmp_path / "judge.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "judge"], cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"judge exited early:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"judge did not start:\n{log.read_text()}") from None
-                time.sleep(0.2)
+    with judge_process(settings, tmp_path / "judge.log") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
-async def test_python_m_judge_serves_the_contract(judge_process: str, llm: StandinLLM) -> None:
+async def test_python_m_judge_serves_the_contract(judge_url: str, llm: StandinLLM) -> None:
     llm.push("[FINAL SCORE]: 35")
-    async with JudgeClient(judge_process, TOKEN) as client:
+    async with JudgeClient(judge_url, TOKEN) as client:
         health = await client.health()
         first = await client.judge(VISUAL)
         rerun = await client.judge(VISUAL)

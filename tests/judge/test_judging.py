@@ -12,8 +12,8 @@ import pytest
 
 from judge.prompts import DEFAULT_INSTRUCTIONS
 from orchestrator.common.processes import free_port
-from tests.judge.conftest import AUTH, SettingsFactory, serving, task_body, visual_body
-from tests.standins.llm_server import HttpError, Reply, StandinLLM
+from tests.support.judge_app import AUTH, SettingsFactory, serving, task_body, visual_body
+from tests.support.llm_server import HttpError, Reply, StandinLLM
 
 pytestmark = pytest.mark.anyio
 
@@ -93,6 +93,19 @@ async def test_retries_429_and_500_then_scores(
     assert response.status_code == 200, response.text
     assert response.json()["score"] == 90
     assert len(llm.requests) == 3
+
+
+@pytest.mark.parametrize("backend", ["openai", "anthropic"])
+async def test_retries_every_status_the_providers_retry(
+    make_settings: SettingsFactory, llm: StandinLLM, backend: str
+) -> None:
+    llm.push(HttpError(408), HttpError(409), HttpError(425), "[FINAL SCORE]: 90")
+    settings = make_settings(backend=backend, model="judge-model", max_attempts=4)
+    async with serving(settings) as judge:
+        response = await judge.post("/v1/judgements", json=visual_body(), headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert response.json()["score"] == 90
+    assert len(llm.requests) == 4
 
 
 async def test_retries_a_timeout(make_settings: SettingsFactory, llm: StandinLLM) -> None:

@@ -13,7 +13,7 @@ from judge.api import JudgementRequest, task_text
 from judge.errors import ConfigError
 from judge.prompts import DEFAULT_INSTRUCTIONS, build_prompt, load_instructions, parse_score
 from orchestrator.common.retrying import retry_after_seconds
-from tests.conftest import REPO
+from tests.support.paths import REPO
 
 UPSTREAM_INSTRUCTS = REPO / "../shared/pandasplotbench/upstream_instructs.json"
 PNG_B64 = "iVBORw0KGgo="  # structure only: these tests never decode images

@@ -7,7 +7,7 @@ import pytest
 from judge.__main__ import main as judge_main
 from judge.errors import ConfigError
 from judge.settings import DEFAULT_OPENAI_MODEL, JudgeSettings, load_settings
-from tests.judge.conftest import TOKEN
+from tests.support.judge_app import TOKEN
 
 VARIABLES = [
     "JUDGE_TOKEN",

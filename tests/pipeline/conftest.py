@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.pipeline.helpers import RunningJudge, serve_judge
+from tests.support.judge_process import RunningJudge, serve_judge
 
 
 @pytest.fixture(scope="session")

@@ -16,15 +16,10 @@ import pytest
 from orchestrator.bench.records import ExecStatus, ItemOutcome
 from orchestrator.bench.stats.models import Summary
 from orchestrator.client.local_executor import REPO, LocalExecutor
-from tests.pipeline.helpers import (
-    FIXTURE_DATASET,
-    RunningJudge,
-    bench,
-    bench_env,
-    only_run,
-    records,
-)
-from tests.standins.llm_server import Reply, StandinLLM
+from tests.support.bench_cli import bench, bench_env, only_run, records
+from tests.support.judge_process import RunningJudge
+from tests.support.llm_server import Reply, StandinLLM
+from tests.support.paths import FIXTURE_DATASET
 
 pytestmark = pytest.mark.docker
 

@@ -9,18 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.bench.models.local import LocalModelServer, local_model_path
+from orchestrator.bench.models.local.fetch import local_model_path
+from orchestrator.bench.models.local.server import LocalModelServer
 from orchestrator.bench.records import ItemOutcome
 from orchestrator.bench.stats.models import Summary
 from orchestrator.client.local_executor import REPO, LocalExecutor
-from tests.pipeline.helpers import (
-    FIXTURE_DATASET,
-    RunningJudge,
-    bench,
-    bench_env,
-    only_run,
-    records,
-)
+from tests.support.bench_cli import bench, bench_env, only_run, records
+from tests.support.judge_process import RunningJudge
+from tests.support.paths import FIXTURE_DATASET
 
 pytestmark = [pytest.mark.docker, pytest.mark.llm, pytest.mark.slow]
 

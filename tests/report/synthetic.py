@@ -176,6 +176,12 @@ def write_run(
     return run_dir
 
 
+def write_fixture_run(results: Path, cfg: RunConfig, records: Sequence[ItemRecord]) -> Path:
+    """The fixture run; item 0 also has an earlier infra-error line that a resume replaced."""
+    earlier = record(cfg, 0, status=None, outcome="infra_error", infra_error="judge timed out")
+    return write_run(results, cfg, records, extra_lines=[earlier])
+
+
 def hostile_record(cfg: RunConfig, item_id: int) -> ItemRecord:
     """Model output and judge replies that try to inject markup or script everywhere."""
     return record(

@@ -15,6 +15,7 @@ from PIL import Image
 
 from orchestrator.bench import report
 from orchestrator.bench.records import ItemRecord, RunConfig
+from orchestrator.bench.report.__main__ import default_out, main
 
 from . import synthetic
 
@@ -202,7 +203,7 @@ def test_a_missing_summary_is_said_on_the_page_and_by_the_cli(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     run_dir = synthetic.write_run(results, run_config, run_records, with_summary=False)
-    assert report.main([str(run_dir)]) == 0
+    assert main([str(run_dir)]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == str(run_dir / "report.html")
     assert "summary.json is missing" in err
@@ -217,19 +218,17 @@ def test_cli_writes_a_comparison_where_asked(
 ) -> None:
     other = synthetic.config("run-b", range(2))
     other_dir = synthetic.write_run(results, other, synthetic.fixture_records(other)[:2])
-    assert report.main([str(run_dir), str(other_dir), "--out", str(results / "x.html")]) == 0
+    assert main([str(run_dir), str(other_dir), "--out", str(results / "x.html")]) == 0
     assert capsys.readouterr().out.strip() == str(results / "x.html")
     assert (results / "x.html").read_text().count("<article ") == 8
 
 
 def test_default_output_names() -> None:
     results = Path("results")
-    assert report.default_out([results / "a"]) == results / "a" / "report.html"
-    assert report.default_out([results / "a", results / "b"]) == (
-        results.resolve() / "compare-a+b.html"
-    )
+    assert default_out([results / "a"]) == results / "a" / "report.html"
+    assert default_out([results / "a", results / "b"]) == (results.resolve() / "compare-a+b.html")
     with pytest.raises(report.ReportError, match="give --out FILE"):
-        report.default_out([results / ("x" * 60)] * 4)
+        default_out([results / ("x" * 60)] * 4)
 
 
 @pytest.mark.parametrize(
@@ -253,7 +252,7 @@ def test_cli_says_what_is_wrong_with_a_run_folder(
     message: str,
 ) -> None:
     damage(run_dir)
-    assert report.main([str(run_dir)]) == 2
+    assert main([str(run_dir)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("report: error: ") and message in err
     assert not (run_dir / "report.html").exists()
@@ -262,5 +261,5 @@ def test_cli_says_what_is_wrong_with_a_run_folder(
 def test_cli_refuses_a_folder_that_is_not_a_run(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert report.main([str(tmp_path / "nope")]) == 2
+    assert main([str(tmp_path / "nope")]) == 2
     assert "is not a directory" in capsys.readouterr().err

@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import TEST_FLEET
-from tests.scaling.netlab import Lab, Namespace, NetnsExecutor, free_subnet
 from tests.scaling.runs import PLOT_REPLY
-from tests.standins.llm_server import StandinLLM
+from tests.support.executors import TEST_FLEET
+from tests.support.llm_server import StandinLLM
+from tests.support.netlab import Lab, Namespace, NetnsExecutor, free_subnet
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,9 @@ from orchestrator.bench.prompts import load_instructs
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.client.dispatch import Dispatcher
-from orchestrator.client.local_executor import REPO
-from tests.standins.llm_server import StandinLLM
+from tests.support.llm_server import StandinLLM
+from tests.support.paths import FIXTURE_DATASET
 
-FIXTURE_DATASET = REPO / "tests/fixtures/ppb_mini"  # two items: 3 and 7
 PLOT_REPLY = (
     "```python\nimport matplotlib.pyplot as plt\n"
     "plt.plot(df[df.columns[0]])\nplt.title('values')\n```\n"

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.client.dispatch import ExecutorsSettingError, resolve_executors
+from orchestrator.client.executors_setting import ExecutorsSettingError, resolve_executors
 
 RESOLVE = """
 import asyncio, json, sys
-from orchestrator.client.dispatch import ExecutorsSettingError, resolve_executors
+from orchestrator.client.executors_setting import ExecutorsSettingError, resolve_executors
 async def main():
     out = {}
     for spec in sys.argv[1:]:

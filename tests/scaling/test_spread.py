@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.client.dispatch import Dispatcher, ExecutorState, ExecutorStats
-from tests.scaling.netlab import Lab
+from orchestrator.client.dispatch import Dispatcher
+from orchestrator.client.executor_state import ExecutorState, ExecutorStats
 from tests.scaling.runs import (
     assert_each_item_once,
     bench_run,
     quick_dispatcher,
     runs_by_executor,
 )
-from tests.standins.llm_server import StandinLLM
+from tests.support.llm_server import StandinLLM
+from tests.support.netlab import Lab
 
 pytestmark = [pytest.mark.docker, pytest.mark.anyio]
 

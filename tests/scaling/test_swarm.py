@@ -13,25 +13,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
-from orchestrator.client.dispatch import resolve_executors
-from orchestrator.client.local_executor import REPO
-from orchestrator.common.processes import free_port
-from tests.conftest import TEST_FLEET
-from tests.scaling.netlab import sweep_fleet
+from orchestrator.client.executors_setting import resolve_executors
+from orchestrator.client.local_executor import has_warm_sandbox
+from orchestrator.common.processes import ServiceNotHealthy, free_port, wait_until_healthy
 from tests.scaling.runs import (
     assert_each_item_once,
     bench_run,
     quick_dispatcher,
     runs_by_executor,
 )
-from tests.standins.llm_server import StandinLLM
+from tests.support.executors import TEST_FLEET
+from tests.support.llm_server import StandinLLM
+from tests.support.netlab import sweep_fleet
+from tests.support.paths import REPO
 
 pytestmark = [pytest.mark.docker, pytest.mark.slow]
 
-SERVICE_IMAGE = os.environ.get("SERVICE_IMAGE", "ppb/service:latest")
+EXECUTOR_IMAGE = os.environ.get("EXECUTOR_IMAGE", "ppb/executor:latest")
+JUDGE_IMAGE = os.environ.get("JUDGE_IMAGE", "ppb/judge:latest")
 STACK = f"ppb{TEST_FLEET}"
 FLEET = f"{TEST_FLEET}swarm"
 STACK_LABEL = f"com.docker.stack.namespace={STACK}"
@@ -58,16 +59,11 @@ class Stack:
 
 
 def wait_ready(url: str, limit_s: float = 300) -> None:
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).json()["warm"] >= 1:
-                return
-        except (httpx.HTTPError, ValueError, KeyError):
-            pass
-        time.sleep(1)
-    tasks = docker("stack", "ps", "--no-trunc", STACK)
-    raise AssertionError(f"the stack's executor was not ready at {url}:\n{tasks}")
+    try:
+        wait_until_healthy(f"{url}/healthz", timeout_s=limit_s, ready=has_warm_sandbox)
+    except ServiceNotHealthy as exc:
+        tasks = docker("stack", "ps", "--no-trunc", STACK)
+        raise AssertionError(f"the stack's executor was not ready ({exc}):\n{tasks}") from exc
 
 
 def wait_removed(limit_s: float = 120) -> None:
@@ -84,7 +80,7 @@ def stack(sandbox_image: str) -> Iterator[Stack]:
             f"the Docker engine is already in swarm mode ({state}); this test makes and "
             "leaves a swarm of its own: run `docker swarm leave --force` first"
         )
-    subprocess.run(["make", "-s", "service-image"], cwd=REPO, check=True)
+    subprocess.run(["make", "-s", "executor-image", "judge-image"], cwd=REPO, check=True)
     had_gwbridge = bool(docker("network", "ls", "-q", "--filter", "name=^docker_gwbridge$"))
     tokens = {
         "executor_token": secrets.token_urlsafe(24),
@@ -96,7 +92,8 @@ def stack(sandbox_image: str) -> Iterator[Stack]:
     env = {
         "PATH": os.environ["PATH"],
         "HOME": os.environ.get("HOME", "/root"),
-        "SERVICE_IMAGE": SERVICE_IMAGE,
+        "EXECUTOR_IMAGE": EXECUTOR_IMAGE,
+        "JUDGE_IMAGE": JUDGE_IMAGE,
         "SANDBOX_IMAGE": sandbox_image,
         "EXECUTOR_PUBLISH_PORT": str(port),
         "EXECUTOR_FLEET": FLEET,

@@ -346,7 +346,7 @@ READ_ONLY_PATHS = (
     "/ppb-probe",
     "/var/ppb-probe",
     "/opt/venv/lib/python3.11/site-packages/ppb_probe.py",
-    "/opt/sandbox/sandbox_server.py",
+    "/opt/sandbox/sandbox_server/server.py",
 )
 
 

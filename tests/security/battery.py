@@ -30,7 +30,7 @@ import requests
 from orchestrator.client.executor_client import ExecutorClient
 from orchestrator.common.pngcheck import validate_png
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from orchestrator.executor.docker.sandbox import SANDBOX_UID, SandboxConfig
+from orchestrator.executor.docker.config import SANDBOX_UID, SandboxConfig
 
 # The executor under test is given every EXECUTOR_SANDBOX__* variable (conftest.py), so its
 # limits are the defaults overridden by those.

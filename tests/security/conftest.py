@@ -10,15 +10,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import docker
 import pytest
 
-from orchestrator.executor.docker.sandbox import default_socket_root
-from tests.conftest import TEST_FLEET, RunningExecutor, start_executor, stop_executor
-from tests.security.attacks import CATALOGUE
+from orchestrator.client.local_executor import LocalExecutor
+from orchestrator.executor.docker.config import default_socket_root
 from tests.security.battery import (
     HOST_SECRETS,
     RUNTIME,
@@ -30,11 +29,10 @@ from tests.security.battery import (
     run_wave,
     summary_lines,
 )
+from tests.security.waves import FLEET, WaveRunner, Waves, host_ip
+from tests.support.executors import start_executor
 
-FLEET = f"{TEST_FLEET}-sec"
 WATCHED_HOST_FILES = ("/etc/passwd", "/etc/hosts", "/etc/resolv.conf", "/etc/hostname")
-
-WaveRunner = Callable[..., Wave]
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +44,7 @@ def socket_root() -> Path:
 @pytest.fixture(scope="session")
 def hostile_executor(
     sandbox_image: str, tmp_path_factory: pytest.TempPathFactory, socket_root: Path
-) -> Iterator[RunningExecutor]:
+) -> Iterator[LocalExecutor]:
     """The real executor service, sized so a whole wave is queued rather than refused."""
     extra_env = {
         "EXECUTOR_MAX_CONCURRENCY": "4",
@@ -59,7 +57,7 @@ def hostile_executor(
         tmp_path_factory.mktemp("hostile-executor"), fleet=FLEET, pool_size=4, extra_env=extra_env
     )
     yield running
-    stop_executor(running)
+    running.stop()
 
 
 @pytest.fixture(scope="session")
@@ -87,17 +85,10 @@ def probe_listener() -> Iterator[tuple[int, list[str]]]:
     server.close()
 
 
-def host_ip() -> str:
-    """The host's address on its default route (a UDP connect sends nothing)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.connect(("192.0.2.1", 9))
-        return str(sock.getsockname()[0])
-
-
 @pytest.fixture(scope="session")
 def host_facts(
     docker_client: docker.DockerClient,
-    hostile_executor: RunningExecutor,
+    hostile_executor: LocalExecutor,
     probe_listener: tuple[int, list[str]],
     socket_root: Path,
 ) -> HostFacts:
@@ -121,7 +112,7 @@ def host_baseline(tmp_path_factory: pytest.TempPathFactory) -> HostBaseline:
 
 @pytest.fixture(scope="session")
 def wave_runner(
-    hostile_executor: RunningExecutor,
+    hostile_executor: LocalExecutor,
     docker_client: docker.DockerClient,
     socket_root: Path,
     host_baseline: HostBaseline,
@@ -139,26 +130,6 @@ def wave_runner(
         )
 
     return run
-
-
-class Waves:
-    """Each category's wave, run on first use and kept for the session (errors too)."""
-
-    def __init__(self, run: WaveRunner, facts: HostFacts) -> None:
-        self._run = run
-        self._facts = facts
-        self._done: dict[str, Wave | Exception] = {}
-
-    def __getitem__(self, category: str) -> Wave:
-        if category not in self._done:
-            try:
-                self._done[category] = self._run(CATALOGUE[category](self._facts))
-            except Exception as exc:
-                self._done[category] = exc
-        outcome = self._done[category]
-        if isinstance(outcome, Exception):
-            raise outcome
-        return outcome
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.client.local_executor import LocalExecutor
 from orchestrator.executor.api import ExecutionResult
-from tests.conftest import RunningExecutor
 from tests.security.attacks import CATALOGUE, KERNEL_ENVIRONMENT, parse_environment_dump
 from tests.security.battery import HOST_SECRETS, SENTINEL, HostFacts, assert_contained
-from tests.security.conftest import Waves
+from tests.security.waves import Waves
 
 pytestmark = [pytest.mark.security, pytest.mark.docker]
 
@@ -40,7 +40,7 @@ def test_no_sandbox_reached_a_host_listener(
 
 
 def test_no_host_secret_in_any_sandbox_environment(
-    waves: Waves, hostile_executor: RunningExecutor
+    waves: Waves, hostile_executor: LocalExecutor
 ) -> None:
     result: ExecutionResult = waves["secrets"].outcomes["environment"].result
     dump = parse_environment_dump(result)

@@ -15,8 +15,8 @@ import httpx
 import pytest
 from schemathesis import GenerationMode
 
+from orchestrator.client.local_executor import LocalExecutor
 from orchestrator.executor.api import MAX_CODE_BYTES, MAX_FILES, MAX_FILES_BYTES
-from tests.conftest import RunningExecutor
 from tests.security.fuzz import server_errors
 
 pytestmark = [pytest.mark.security, pytest.mark.docker]
@@ -114,7 +114,7 @@ def post_until_answered(url: str, headers: dict[bytes, bytes], bad: BadRequest) 
 
 
 @pytest.fixture(scope="module")
-def answers(hostile_executor: RunningExecutor) -> tuple[dict[str, tuple[int, str]], int]:
+def answers(hostile_executor: LocalExecutor) -> tuple[dict[str, tuple[int, str]], int]:
     """Every bad request's status and body, and how many executions the service ran meanwhile."""
     with httpx.Client(base_url=hostile_executor.url, timeout=120) as client:
         before = client.get("/healthz").json()["executions"]
@@ -152,7 +152,7 @@ def test_no_bad_request_reached_a_sandbox(answers: tuple[dict[str, tuple[int, st
     ("mode", "max_examples"), [(GenerationMode.NEGATIVE, 50), (GenerationMode.POSITIVE, 10)]
 )
 def test_fuzzing_the_openapi_document_finds_no_5xx(
-    hostile_executor: RunningExecutor, mode: GenerationMode, max_examples: int
+    hostile_executor: LocalExecutor, mode: GenerationMode, max_examples: int
 ) -> None:
     with httpx.Client(timeout=900) as client:
         openapi = client.get(f"{hostile_executor.url}/openapi.json").json()

@@ -15,10 +15,11 @@ from typing import Any
 import docker
 import pytest
 
+from orchestrator.client.local_executor import LocalExecutor
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from orchestrator.executor.docker.sandbox import DockerSandboxProvider, SandboxConfig
+from orchestrator.executor.docker.config import SandboxConfig
+from orchestrator.executor.docker.provider import DockerSandboxProvider
 from orchestrator.executor.sandbox import SandboxUnavailable
-from tests.conftest import RunningExecutor
 from tests.security.battery import (
     LIMITS,
     SANDBOX_SETTINGS,
@@ -29,7 +30,7 @@ from tests.security.battery import (
     executor_client,
     host_problems,
 )
-from tests.security.conftest import FLEET
+from tests.security.waves import FLEET
 
 pytestmark = [pytest.mark.security, pytest.mark.docker]
 
@@ -155,7 +156,7 @@ def forged(
     docker_client: docker.DockerClient,
     sandbox_image: str,
     socket_root: Path,
-    hostile_executor: RunningExecutor,
+    hostile_executor: LocalExecutor,
     host_baseline: HostBaseline,
 ) -> tuple[dict[str, ExecutionResult], ExecutionResult, list[str]]:
     """Every forged reply at once, with a canary through the executor service."""

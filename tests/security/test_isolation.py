@@ -10,7 +10,7 @@ import pytest
 from orchestrator.executor.api import ExecutionStatus
 from tests.security.attacks import REPORTED_S, code
 from tests.security.battery import Attack, assert_contained
-from tests.security.conftest import WaveRunner
+from tests.security.waves import WaveRunner
 
 pytestmark = [pytest.mark.security, pytest.mark.docker]
 

@@ -22,7 +22,7 @@ from schemathesis import GenerationMode
 from judge.app import create_app
 from judge.settings import JudgeSettings
 from tests.security.fuzz import LoopThread, server_errors
-from tests.standins.llm_server import StandinLLM
+from tests.support.llm_server import StandinLLM
 
 pytestmark = pytest.mark.security
 

@@ -9,10 +9,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from tests.conftest import RunningExecutor
+from orchestrator.client.local_executor import LocalExecutor
 from tests.security.attacks import CATALOGUE
 from tests.security.battery import Attack, HostFacts, assert_canary_ok, assert_contained
-from tests.security.conftest import WaveRunner
+from tests.security.waves import WaveRunner
 
 pytestmark = [pytest.mark.security, pytest.mark.docker]
 
@@ -48,7 +48,7 @@ def hostile_mix(facts: HostFacts) -> list[Attack]:
 def test_twenty_hostile_jobs_and_a_canary(
     wave_runner: WaveRunner,
     host_facts: HostFacts,
-    hostile_executor: RunningExecutor,
+    hostile_executor: LocalExecutor,
     capsys: pytest.CaptureFixture[str],
     record_property: Callable[[str, object], None],
 ) -> None:

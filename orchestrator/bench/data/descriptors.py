@@ -26,10 +26,13 @@ import io
 import json
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+
+DescriptorName = Literal["head", "describe", "lida", "colstats", "coltypes", "empty"]
+DEFAULT_DESCRIPTOR: DescriptorName = "head"
 
 
 class DescriptorError(ValueError):
@@ -49,11 +52,15 @@ def describe_frame(df: pd.DataFrame, descriptor: str) -> str:
 
 
 def descriptor_function(name: str) -> Callable[[pd.DataFrame], str]:
-    try:
-        return DESCRIPTORS[name]
-    except KeyError:
-        known = ", ".join(DESCRIPTORS)
-        raise DescriptorError(f"unknown descriptor {name!r}; known: {known}") from None
+    return DESCRIPTORS[check_descriptor(name)]
+
+
+def check_descriptor(name: str) -> DescriptorName:
+    """Raises DescriptorError, listing the known descriptors, for an unknown name."""
+    for known in DESCRIPTORS:
+        if name == known:
+            return known
+    raise DescriptorError(f"unknown descriptor {name!r}; known: {', '.join(DESCRIPTORS)}")
 
 
 def _shape_and_types(df: pd.DataFrame) -> str:
@@ -169,7 +176,7 @@ def _json_number(dtype: str, value: Any) -> Any:
     return value
 
 
-DESCRIPTORS: dict[str, Callable[[pd.DataFrame], str]] = {
+DESCRIPTORS: dict[DescriptorName, Callable[[pd.DataFrame], str]] = {
     "head": head,
     "describe": describe,
     "lida": lida,
@@ -177,4 +184,3 @@ DESCRIPTORS: dict[str, Callable[[pd.DataFrame], str]] = {
     "coltypes": coltypes,
     "empty": empty,
 }
-DEFAULT_DESCRIPTOR = "head"

@@ -2,8 +2,9 @@
 
 OpenAI and any OpenAI-compatible endpoint (vLLM, Together, OpenRouter, llama.cpp, Ollama) go
 through the `openai` SDK, Anthropic through the `anthropic` SDK. Both SDKs' own retries are
-off, so there is one retry policy and it is here: tenacity retries timeouts, connection
-failures, 429 and 5xx, honouring `Retry-After`; every other refusal fails at once.
+off, so there is one retry policy and it is here: tenacity retries what
+orchestrator.common.failures calls retryable (timeouts, connection failures, 408, 409, 425,
+429, 5xx), honouring `Retry-After`; every other refusal fails at once.
 
 How the bench treats each error:
 - ModelSetupError (bad key, unknown model, no credit): every item would fail the same way;
@@ -19,7 +20,6 @@ import asyncio
 import logging
 import time
 from abc import abstractmethod
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 import anthropic
@@ -30,8 +30,10 @@ from pydantic import BaseModel
 from tenacity import RetryCallState
 
 from orchestrator.bench.models.registry import PROVIDER_ENV, Endpoint, ModelSpec, Provider
+from orchestrator.common.failures import Rejection
 from orchestrator.common.http_client import AsyncClosing
-from orchestrator.common.retrying import RetryableFailure, retry_after_seconds, retrying
+from orchestrator.common.retrying import RetryableFailure, retrying
+from orchestrator.common.sdk_failures import SdkCallError, sdk_failure
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +60,6 @@ class ModelBadRequestError(ModelError):
 
 class ModelUnavailable(ModelError):
     """Unreachable, timing out or overloaded after every retry: infrastructure, not the model."""
-
-
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429})  # plus every 5xx
 
 
 @dataclass(frozen=True)
@@ -136,11 +135,14 @@ class Generator(AsyncClosing):
             extra={"retry_wait_s": wait_s},
         )
 
-    def _status_error(self, status: int, headers: Mapping[str, str], message: str) -> Exception:
-        """The error for an HTTP refusal: a RetryableFailure or a final ModelError."""
+    def _call_error(self, exc: SdkCallError) -> RetryableFailure | ModelError:
+        """The error for a failed call: a RetryableFailure or a final ModelError."""
+        failure = sdk_failure(exc, timeout_s=self.spec.timeout_s)
+        return failure if isinstance(failure, RetryableFailure) else self._rejected(failure)
+
+    def _rejected(self, rejection: Rejection) -> ModelError:
         where = f"{self.spec.alias} ({self.spec.provider_model}) at {self.endpoint.base_url}"
-        if status in RETRYABLE_STATUS or status >= 500:
-            return RetryableFailure(f"HTTP {status}: {message}", retry_after_seconds(headers))
+        status, message = rejection.status, rejection.message
         if status in (401, 403):
             key_var = PROVIDER_ENV[self.spec.provider].api_key_var
             return ModelAuthError(
@@ -191,10 +193,8 @@ class OpenAIChatGenerator(Generator):
                 temperature=0,
                 max_tokens=self.spec.max_output_tokens,
             )
-        except openai.APIStatusError as exc:
-            raise self._status_error(exc.status_code, exc.response.headers, exc.message) from exc
-        except openai.APIConnectionError as exc:  # timeouts included
-            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
+        except (openai.APIStatusError, openai.APIConnectionError) as exc:
+            raise self._call_error(exc) from exc
         choice = reply.choices[0] if reply.choices else None
         return Completion(
             text=(choice.message.content or "") if choice else "",
@@ -240,10 +240,8 @@ class AnthropicGenerator(Generator):
                 # This SDK version no longer exposes sampling parameters; the API takes them.
                 extra_body={"temperature": 0},
             )
-        except anthropic.APIStatusError as exc:
-            raise self._status_error(exc.status_code, exc.response.headers, exc.message) from exc
-        except anthropic.APIConnectionError as exc:  # timeouts included
-            raise RetryableFailure(f"{type(exc).__name__}: {exc}") from exc
+        except (anthropic.APIStatusError, anthropic.APIConnectionError) as exc:
+            raise self._call_error(exc) from exc
         return Completion(
             text="".join(block.text for block in reply.content if block.type == "text"),
             model=reply.model,

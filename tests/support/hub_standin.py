@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import hashlib
 import io
-import socket
-import threading
-import time
 from types import TracebackType
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
-import uvicorn
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+
+from tests.support.threaded_server import ThreadedServer
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
 README = (
@@ -40,26 +38,11 @@ class StandinHub:
         self.files = {"README.md": README, "data/test-00000-of-00001.parquet": buffer.getvalue()}
         self.requests: list[str] = []
         self.app = self._build_app()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._server = ThreadedServer(self.app)
         self.url = ""
 
     def __enter__(self) -> StandinHub:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(
-            self.app, log_level="warning", access_log=False, lifespan="off", ws="none"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the stand-in hub failed to start")
-            time.sleep(0.01)
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.url = f"http://127.0.0.1:{self._server.start()}"
         return self
 
     def __exit__(
@@ -68,9 +51,7 @@ class StandinHub:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.should_exit = True
-        self._thread.join()
+        self._server.stop()
 
     def _tree(self, directory: str) -> list[dict[str, Any]]:
         entries: dict[str, dict[str, Any]] = {}
@@ -87,7 +68,7 @@ class StandinHub:
         return list(entries.values())
 
     def _build_app(self) -> FastAPI:
-        app = FastAPI()
+        app = FastAPI(title="the stand-in hub")
         repo = self.repo
 
         @app.api_route("/{path:path}", methods=["GET", "HEAD"])

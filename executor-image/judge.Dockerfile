@@ -1,10 +1,10 @@
-# ppb/service: runs the executor service (`python -m orchestrator.executor`) or the
-# judge (`python -m judge`). Built offline from the wheelhouse, like the sandbox image.
+# ppb/judge: the judge service (`python -m judge`), run as user 10002 with its cache in
+# /var/lib/judge. Built offline from the wheelhouse, like the sandbox image.
 ARG BASE_IMAGE=ppb/debian-python:bookworm
 
 FROM ${BASE_IMAGE} AS venv
-COPY requirements/service.lock /tmp/requirements.lock
-COPY .cache/wheelhouse/service /tmp/wheelhouse
+COPY requirements/judge.lock /tmp/requirements.lock
+COPY .cache/wheelhouse/judge /tmp/wheelhouse
 RUN python3 -m venv /opt/venv \
  && /opt/venv/bin/pip install --no-cache-dir --no-index --no-deps \
       --find-links=/tmp/wheelhouse -r /tmp/requirements.lock \
@@ -14,8 +14,10 @@ FROM ${BASE_IMAGE}
 RUN useradd --uid 10002 --user-group --no-create-home --shell /usr/sbin/nologin judge \
  && mkdir -p /var/lib/judge && chown judge:judge /var/lib/judge
 COPY --from=venv /opt/venv /opt/venv
-COPY orchestrator /app/orchestrator
+COPY orchestrator/__init__.py /app/orchestrator/
+COPY orchestrator/common /app/orchestrator/common
 COPY judge /app/judge
 ENV PATH=/opt/venv/bin:/usr/bin:/bin PYTHONPATH=/app PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 RUN python3 -m compileall -q /app
 WORKDIR /app
+CMD ["python", "-m", "judge"]

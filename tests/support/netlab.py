@@ -13,14 +13,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import docker
-import httpx
 
-from orchestrator.client.local_executor import REPO
+from orchestrator.client.local_executor import has_warm_sandbox
+from orchestrator.common.processes import ServiceNotHealthy, wait_until_healthy
+from tests.support.paths import REPO
 
 EXECUTOR_PORT = 8000
 
@@ -129,18 +129,15 @@ class NetnsExecutor:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise LabError(f"executor {self.fleet} exited early:\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).json()["warm"] >= 1:
-                    return
-            except (httpx.HTTPError, ValueError, KeyError):
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise LabError(f"executor {self.fleet} was not ready in time:\n{self.log.read_text()}")
+        try:
+            wait_until_healthy(
+                f"{self.url}/healthz", timeout_s=240, ready=has_warm_sandbox, process=self.process
+            )
+        except ServiceNotHealthy as exc:
+            self.stop()
+            raise LabError(
+                f"executor {self.fleet} not ready ({exc}):\n{self.log.read_text()}"
+            ) from exc
 
     def kill(self) -> None:
         """SIGKILL: the machine is gone without a goodbye; its sandboxes are left behind."""

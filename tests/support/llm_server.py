@@ -32,18 +32,17 @@ from __future__ import annotations
 import asyncio
 import base64
 import itertools
-import socket
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from tests.support.threaded_server import ThreadedServer
 
 Wire = Literal["openai", "anthropic"]
 
@@ -166,10 +165,9 @@ class StandinLLM:
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._in_flight = 0
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
         self._port: int | None = None
         self.app = self._build_app()
+        self._server = ThreadedServer(self.app, self.host)
 
     def push(self, *entries: ScriptEntry) -> None:
         """Appends replies to the script."""
@@ -188,27 +186,7 @@ class StandinLLM:
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> StandinLLM:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))
-        config = uvicorn.Config(
-            self.app,
-            log_level="warning",
-            access_log=False,
-            lifespan="off",
-            ws="none",
-            timeout_graceful_shutdown=1,  # do not wait out a long scripted delay
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("the stand-in server failed to start")
-            time.sleep(0.01)
-        self._port = int(sock.getsockname()[1])
+        self._port = self._server.start()
         return self
 
     def __exit__(
@@ -217,9 +195,7 @@ class StandinLLM:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        assert self._server is not None and self._thread is not None
-        self._server.should_exit = True
-        self._thread.join()
+        self._server.stop()
         self._port = None
 
     def _next_entry(self) -> ScriptEntry:

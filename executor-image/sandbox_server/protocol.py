@@ -1,0 +1,51 @@
+"""The host-to-sandbox protocol, imported by the sandbox server and by the executor alike.
+
+Standard library only: the host imports it without the sandbox's packages.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+from typing import Literal, TypedDict
+
+# The host bind-mounts one directory per sandbox here; the server binds its socket in it.
+SOCKET_DIR = PurePosixPath("/run/sandbox")
+SOCKET_NAME = "executor.sock"
+HEALTH_PATH = "/healthz"
+EXECUTE_PATH = "/execute"
+
+# Output limits, passed to the container in these environment variables.
+MAX_STREAM_BYTES_ENV = "SANDBOX_MAX_STREAM_BYTES"
+MAX_IMAGES_ENV = "SANDBOX_MAX_IMAGES"
+MAX_BODY_BYTES_ENV = "SANDBOX_MAX_BODY_BYTES"
+DEFAULT_MAX_STREAM_BYTES = 1024 * 1024
+DEFAULT_MAX_IMAGES = 32
+DEFAULT_MAX_BODY_BYTES = 80 * 1024 * 1024
+
+# A plain file name: no directory part, no "..", no NUL, no leading dot or dash.
+SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+Library = Literal["matplotlib", "seaborn", "plotly"]
+ReplyStatus = Literal["ok", "error", "oom", "crashed"]
+
+
+def is_safe_file_name(name: str) -> bool:
+    """Whether a file sent with the code may be written, under this name, to the workdir."""
+    return SAFE_FILE_NAME.fullmatch(name) is not None and ".." not in name
+
+
+class ReplyError(TypedDict):
+    ename: str
+    evalue: str
+    traceback: str
+
+
+class Reply(TypedDict):
+    """The body of the answer to `POST /execute` (the host re-checks all of it)."""
+
+    status: ReplyStatus
+    images: list[str]  # base64 PNGs, in drawing order
+    stdout: str
+    stderr: str
+    error: ReplyError | None

@@ -1,0 +1,39 @@
+"""The server's settings, read once from the container's environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox_server.protocol import (
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_IMAGES,
+    DEFAULT_MAX_STREAM_BYTES,
+    MAX_BODY_BYTES_ENV,
+    MAX_IMAGES_ENV,
+    MAX_STREAM_BYTES_ENV,
+    SOCKET_DIR,
+)
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    socket_dir: Path
+    workdir: Path
+    idle_exit_s: float
+    max_body_bytes: int
+    max_stream_bytes: int
+    max_images: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> ServerSettings:
+        return cls(
+            socket_dir=Path(env.get("SANDBOX_SOCKET_DIR", str(SOCKET_DIR))),
+            workdir=Path(env.get("SANDBOX_WORKDIR", "/home/sandbox/work")),
+            idle_exit_s=float(env.get("SANDBOX_IDLE_EXIT_S", "3600")),
+            max_body_bytes=int(env.get(MAX_BODY_BYTES_ENV, str(DEFAULT_MAX_BODY_BYTES))),
+            max_stream_bytes=int(env.get(MAX_STREAM_BYTES_ENV, str(DEFAULT_MAX_STREAM_BYTES))),
+            max_images=int(env.get(MAX_IMAGES_ENV, str(DEFAULT_MAX_IMAGES))),
+        )

@@ -1,0 +1,52 @@
+"""Starting and stopping what a run executes and generates with: executors, the model."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestrator.bench.models.local.fetch import local_model_path
+from orchestrator.bench.models.local.server import LocalModelServer
+from orchestrator.bench.models.registry import Endpoint, ModelSpec
+from orchestrator.bench.progress import console
+from orchestrator.bench.settings import BenchSettings, UsageError
+from orchestrator.client.dispatch import Dispatcher
+from orchestrator.client.executors_setting import resolve_executors
+from orchestrator.client.local_executor import LocalExecutor
+
+
+@asynccontextmanager
+async def executors(settings: BenchSettings, run_dir: Path) -> AsyncIterator[Dispatcher]:
+    """A dispatcher over EXECUTORS, or over a local executor started for this run."""
+    if settings.executors:
+        if settings.executor_token is None:
+            raise UsageError("EXECUTORS is set: set EXECUTOR_TOKEN to the executors' token too")
+        urls = await resolve_executors(settings.executors)
+        token = settings.executor_token.get_secret_value()
+        async with Dispatcher(urls, token) as dispatcher:
+            yield dispatcher
+        return
+    fleet = f"bench{datetime.now(UTC):%H%M%S}"
+    console.print(f"starting a local executor (pool of {settings.pool_size}) …")
+    local = await asyncio.to_thread(
+        LocalExecutor(run_dir / "logs", fleet=fleet, pool_size=settings.pool_size).start
+    )
+    try:
+        async with Dispatcher([local.url], local.token) as dispatcher:
+            yield dispatcher
+    finally:
+        await asyncio.to_thread(local.stop)
+
+
+@asynccontextmanager
+async def model_endpoint(spec: ModelSpec) -> AsyncIterator[Endpoint]:
+    """The model's endpoint; for the local model, a llama.cpp server started for the run."""
+    if not spec.served_locally:
+        yield spec.endpoint()
+        return
+    console.print(f"starting the local model server for {spec.alias} …")
+    with LocalModelServer(local_model_path()) as server:
+        yield server.endpoint

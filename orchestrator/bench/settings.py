@@ -1,0 +1,99 @@
+"""The settings of a benchmark run, read from the environment, and the run id they give.
+
+The names are the ones `make bench` passes on (MODEL=, DATASET=, LIMIT=, ...; see README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orchestrator.bench.data.dataset import DEFAULT_SEED
+from orchestrator.bench.data.descriptors import DEFAULT_DESCRIPTOR, DescriptorName, check_descriptor
+from orchestrator.bench.models.registry import ModelSpec
+from orchestrator.bench.prompts import DEFAULT_TASK_VARIANT, check_library, check_task_variant
+from orchestrator.bench.records import TaskVariant
+from orchestrator.executor.api import Library
+
+
+class UsageError(Exception):
+    """A setting is wrong; the message says which and what to do."""
+
+
+class BenchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
+
+    model: str = Field("qwen-coder-1.5b", validation_alias="MODEL")
+    dataset: str | None = Field(None, validation_alias="DATASET")
+    library: Library = Field("matplotlib", validation_alias="LIBRARY")
+    descriptor: DescriptorName = Field(DEFAULT_DESCRIPTOR, validation_alias="DESCRIPTOR")
+    task: TaskVariant = Field(DEFAULT_TASK_VARIANT, validation_alias="TASK")
+    limit: int | None = Field(None, ge=1, validation_alias="LIMIT")
+    ids: str | None = Field(None, validation_alias="IDS")
+    seed: int = Field(DEFAULT_SEED, validation_alias="SEED")
+    repeats: int = Field(1, ge=1, le=100, validation_alias="REPEATS")
+    instructs: Path | None = Field(None, validation_alias="INSTRUCTS")
+    executors: str | None = Field(None, validation_alias="EXECUTORS")
+    executor_token: SecretStr | None = Field(None, validation_alias="EXECUTOR_TOKEN")
+    judge_url: str | None = Field(None, validation_alias="JUDGE_URL")
+    judge_token: SecretStr | None = Field(None, validation_alias="JUDGE_TOKEN")
+    run_id: str | None = Field(None, validation_alias="RUN_ID")
+    results_dir: Path = Field(Path("results"), validation_alias="RESULTS_DIR")
+    timeout_s: float = Field(60.0, gt=0, le=600, validation_alias="TIMEOUT_S")
+    pool_size: int = Field(2, ge=1, validation_alias="POOL_SIZE")
+
+    # The checks' own messages list the known names, which a bare Literal error would not.
+    @field_validator("library", mode="before")
+    @classmethod
+    def _known_library(cls, value: str) -> Library:
+        return check_library(value)
+
+    @field_validator("descriptor", mode="before")
+    @classmethod
+    def _known_descriptor(cls, value: str) -> DescriptorName:
+        return check_descriptor(value)
+
+    @field_validator("task", mode="before")
+    @classmethod
+    def _known_task_variant(cls, value: str) -> TaskVariant:
+        return check_task_variant(value)
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _all_means_no_limit(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() == "all" else value
+
+    def judge_access(self) -> tuple[str, str] | None:
+        """(JUDGE_URL, JUDGE_TOKEN), or None when no judge is set."""
+        if not self.judge_url:
+            return None
+        if self.judge_token is None:
+            raise UsageError("JUDGE_URL is set: set JUDGE_TOKEN to the judge's token too")
+        return self.judge_url, self.judge_token.get_secret_value()
+
+
+def default_run_id(settings: BenchSettings, spec: ModelSpec, ids: list[int]) -> str:
+    """Same command, same run id: re-running resumes instead of starting over."""
+    key = json.dumps(
+        [
+            spec.provider_model,
+            settings.library,
+            settings.descriptor,
+            settings.task,
+            ids,
+            settings.repeats,
+            str(settings.dataset),
+            _file_digest(settings.instructs),
+        ]
+    )
+    digest = hashlib.sha256(key.encode()).hexdigest()[:8]
+    slug = "".join(c if c.isalnum() or c in "-." else "-" for c in spec.alias)
+    return f"{slug}-{settings.library}-{settings.descriptor}-{settings.task}-{digest}"
+
+
+def _file_digest(path: Path | None) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else None

@@ -1,0 +1,10 @@
+"""Where the tests find the repository and their data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "tests" / "fixtures"
+FIXTURE_DATASET = FIXTURES / "ppb_mini"  # items 3 (with ground truth) and 7
+SHARED_COPY = REPO.parent / "shared" / "pandasplotbench"  # the offline copy of the dataset
