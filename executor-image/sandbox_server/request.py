@@ -37,10 +37,7 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
         (settings.workdir / name).write_bytes(base64.b64decode(b64, validate=True))
     oom_before = oom_kill_count()
     run = Execution(
-        kernel,
-        max_stream_bytes=settings.max_stream_bytes,
-        max_images=settings.max_images,
-        max_error_bytes=settings.max_error_bytes,
+        kernel, max_stream_bytes=settings.max_stream_bytes, max_images=settings.max_images
     )
     run.run(request["code"])
     if not run.kernel_died and run.limit_error is None:
@@ -49,12 +46,7 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
     error: ReplyError | None
     if run.kernel_died or not kernel.manager.is_alive():
         status = "oom" if oom_kill_count() > oom_before else "crashed"
-        error = {
-            "ename": "KernelDied",
-            "evalue": f"the kernel died ({status})",
-            "traceback": "",
-            "truncated": False,
-        }
+        error = {"ename": "KernelDied", "evalue": f"the kernel died ({status})", "traceback": ""}
     elif run.limit_error is not None:
         status, error = "error", run.limit_error
     elif run.error is not None:

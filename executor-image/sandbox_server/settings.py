@@ -9,11 +9,9 @@ from pathlib import Path
 
 from sandbox_server.protocol import (
     DEFAULT_MAX_BODY_BYTES,
-    DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
     MAX_BODY_BYTES_ENV,
-    MAX_ERROR_BYTES_ENV,
     MAX_IMAGES_ENV,
     MAX_STREAM_BYTES_ENV,
     SOCKET_DIR,
@@ -28,7 +26,6 @@ class ServerSettings:
     max_body_bytes: int
     max_stream_bytes: int
     max_images: int
-    max_error_bytes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ServerSettings:
@@ -39,5 +36,4 @@ class ServerSettings:
             max_body_bytes=int(env.get(MAX_BODY_BYTES_ENV, str(DEFAULT_MAX_BODY_BYTES))),
             max_stream_bytes=int(env.get(MAX_STREAM_BYTES_ENV, str(DEFAULT_MAX_STREAM_BYTES))),
             max_images=int(env.get(MAX_IMAGES_ENV, str(DEFAULT_MAX_IMAGES))),
-            max_error_bytes=int(env.get(MAX_ERROR_BYTES_ENV, str(DEFAULT_MAX_ERROR_BYTES))),
         )

@@ -29,7 +29,6 @@ from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 from tenacity import RetryCallState
 
-from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.models.registry import PROVIDER_ENV, Endpoint, ModelSpec, Provider
 from orchestrator.common.failures import Rejection
 from orchestrator.common.http_client import AsyncClosing
@@ -43,7 +42,7 @@ class ModelError(Exception):
     """A generation request failed; the subclass says whose fault it is."""
 
 
-class ModelSetupError(ModelError, RunStopped):
+class ModelSetupError(ModelError):
     """The endpoint refuses this configuration: fix it and run again."""
 
 

@@ -13,10 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from orchestrator.bench.errors import RunStopped
 
-
-class RegistryError(RunStopped, ValueError):
+class RegistryError(ValueError):
     """A model name or its environment is unusable; the message says what to set or pick."""
 
 

@@ -1,9 +1,7 @@
 """Why a report cannot be built."""
 
-from orchestrator.bench.errors import RunStopped
 
-
-class ReportError(RunStopped):
+class ReportError(Exception):
     """The report cannot be built; the message says what to fix."""
 
 
