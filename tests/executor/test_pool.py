@@ -115,7 +115,8 @@ async def test_a_failed_start_gives_its_slot_back() -> None:
 
 
 async def test_failing_starts_degrade_health_and_fail_executions_as_infra() -> None:
-    provider = FakeSandboxProvider(start_failures=1_000)
+    # every start fails for the whole test: the pool may retry hundreds of times in it
+    provider = FakeSandboxProvider(start_failures=10**9)
     async with started(provider, acquire_timeout_s=0.1) as pool:
         await until(lambda: pool.health().status == "degraded", "degraded health")
         started_at = time.monotonic()
