@@ -82,7 +82,7 @@ model: venv
 	$(BIN)/python -m orchestrator.bench.models.local setup-venv
 
 bench: venv sandbox-image $(if $(filter $(LOCAL_MODEL),$(MODEL)),model)
-	$(BIN)/python -m orchestrator.bench run
+	$(BIN)/python -m orchestrator.bench run $(if $(RETRY_FAILED),--retry-failed)
 
 # RUN=<run-id>[,<run-id>...] under results/ (or RESULTS_DIR)
 report: venv

@@ -15,6 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 JudgeMode = Literal["visual", "task"]
 MAX_TASK_CHARS = 100_000
+# Images and reference_images of one request together: JUDGE_MAX_IMAGES's default, and what
+# the bench sends at most.
+MAX_IMAGES = 8
 
 
 def task_text(plot_description: str, plot_style: str) -> str:

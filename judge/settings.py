@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from judge.api import MAX_IMAGES
 from judge.errors import ConfigError
 
 BackendName = Literal["openai", "anthropic", "openai-compatible"]
@@ -47,7 +48,7 @@ class JudgeSettings(BaseSettings):
     )
     instructs: Path | None = Field(None, validation_alias="INSTRUCTS")
 
-    max_images: Positive = Field(8, validation_alias="JUDGE_MAX_IMAGES")
+    max_images: Positive = Field(MAX_IMAGES, validation_alias="JUDGE_MAX_IMAGES")
     max_image_bytes: Positive = Field(8 * MIB, validation_alias="JUDGE_MAX_IMAGE_BYTES")
     max_image_pixels: Positive = Field(25_000_000, validation_alias="JUDGE_MAX_IMAGE_PIXELS")
     max_body_bytes: Positive = Field(32 * MIB, validation_alias="JUDGE_MAX_BODY_BYTES")

@@ -11,7 +11,7 @@ from typing import Any
 
 from orchestrator.common.pngcheck import InvalidPng, PngLimits, validate_png
 from sandbox_server.kernel import Kernel
-from sandbox_server.protocol import ReplyError
+from sandbox_server.protocol import ReplyError, bounded_error
 
 PNG_LIMITS = PngLimits()
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -20,10 +20,13 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 class Execution:
     """The outputs of the cells run so far; the first limit hit interrupts the kernel."""
 
-    def __init__(self, kernel: Kernel, *, max_stream_bytes: int, max_images: int) -> None:
+    def __init__(
+        self, kernel: Kernel, *, max_stream_bytes: int, max_images: int, max_error_bytes: int
+    ) -> None:
         self.kernel = kernel
         self.max_stream_bytes = max_stream_bytes
         self.max_images = max_images
+        self.max_error_bytes = max_error_bytes
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self.stream_bytes = 0
@@ -34,7 +37,12 @@ class Execution:
 
     def exceed(self, what: str) -> None:
         if self.limit_error is None:
-            self.limit_error = {"ename": "OutputLimitExceeded", "evalue": what, "traceback": ""}
+            self.limit_error = {
+                "ename": "OutputLimitExceeded",
+                "evalue": what,
+                "traceback": "",
+                "truncated": False,
+            }
             self.kernel.manager.interrupt_kernel()
 
     def add_image(self, b64: str) -> None:
@@ -61,11 +69,12 @@ class Execution:
             if "image/png" in data:
                 self.add_image(data["image/png"].replace("\n", ""))
         elif kind == "error" and self.error is None:
-            self.error = {
-                "ename": content["ename"],
-                "evalue": content["evalue"],
-                "traceback": ANSI_ESCAPE.sub("", "\n".join(content["traceback"])),
-            }
+            self.error = bounded_error(
+                content["ename"],
+                content["evalue"],
+                ANSI_ESCAPE.sub("", "\n".join(content["traceback"])),
+                self.max_error_bytes,
+            )
 
     def run(self, code: str, *, drain_s: float = 5.0) -> None:
         msg_id = self.kernel.client.execute(code, allow_stdin=False, store_history=False)

@@ -19,9 +19,11 @@ EXECUTE_PATH = "/execute"
 MAX_STREAM_BYTES_ENV = "SANDBOX_MAX_STREAM_BYTES"
 MAX_IMAGES_ENV = "SANDBOX_MAX_IMAGES"
 MAX_BODY_BYTES_ENV = "SANDBOX_MAX_BODY_BYTES"
+MAX_ERROR_BYTES_ENV = "SANDBOX_MAX_ERROR_BYTES"
 DEFAULT_MAX_STREAM_BYTES = 1024 * 1024
 DEFAULT_MAX_IMAGES = 32
 DEFAULT_MAX_BODY_BYTES = 80 * 1024 * 1024
+DEFAULT_MAX_ERROR_BYTES = 64 * 1024  # for each of an error's ename, evalue and traceback
 
 # A plain file name: no directory part, no "..", no NUL, no leading dot or dash.
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
@@ -35,10 +37,32 @@ def is_safe_file_name(name: str) -> bool:
     return SAFE_FILE_NAME.fullmatch(name) is not None and ".." not in name
 
 
+def cut_to_bytes(text: str, max_bytes: int) -> tuple[str, bool]:
+    """The text within `max_bytes` of UTF-8 (whole characters only), and whether it was cut."""
+    data = text.encode()
+    if len(data) <= max_bytes:
+        return text, False
+    return data[:max_bytes].decode(errors="ignore"), True
+
+
 class ReplyError(TypedDict):
     ename: str
     evalue: str
     traceback: str
+    truncated: bool  # whether any of the three was cut to the error limit
+
+
+def bounded_error(ename: str, evalue: str, traceback: str, max_bytes: int) -> ReplyError:
+    """The error with each of its texts cut to `max_bytes`, saying whether any was."""
+    (ename, ename_cut), (evalue, evalue_cut), (traceback, traceback_cut) = (
+        cut_to_bytes(text, max_bytes) for text in (ename, evalue, traceback)
+    )
+    return {
+        "ename": ename,
+        "evalue": evalue,
+        "traceback": traceback,
+        "truncated": ename_cut or evalue_cut or traceback_cut,
+    }
 
 
 class Reply(TypedDict):

@@ -37,7 +37,10 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
         (settings.workdir / name).write_bytes(base64.b64decode(b64, validate=True))
     oom_before = oom_kill_count()
     run = Execution(
-        kernel, max_stream_bytes=settings.max_stream_bytes, max_images=settings.max_images
+        kernel,
+        max_stream_bytes=settings.max_stream_bytes,
+        max_images=settings.max_images,
+        max_error_bytes=settings.max_error_bytes,
     )
     run.run(request["code"])
     if not run.kernel_died and run.limit_error is None:
@@ -46,7 +49,12 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
     error: ReplyError | None
     if run.kernel_died or not kernel.manager.is_alive():
         status = "oom" if oom_kill_count() > oom_before else "crashed"
-        error = {"ename": "KernelDied", "evalue": f"the kernel died ({status})", "traceback": ""}
+        error = {
+            "ename": "KernelDied",
+            "evalue": f"the kernel died ({status})",
+            "traceback": "",
+            "truncated": False,
+        }
     elif run.limit_error is not None:
         status, error = "error", run.limit_error
     elif run.error is not None:

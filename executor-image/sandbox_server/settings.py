@@ -9,9 +9,11 @@ from pathlib import Path
 
 from sandbox_server.protocol import (
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
     MAX_BODY_BYTES_ENV,
+    MAX_ERROR_BYTES_ENV,
     MAX_IMAGES_ENV,
     MAX_STREAM_BYTES_ENV,
     SOCKET_DIR,
@@ -26,6 +28,7 @@ class ServerSettings:
     max_body_bytes: int
     max_stream_bytes: int
     max_images: int
+    max_error_bytes: int
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ServerSettings:
@@ -36,4 +39,5 @@ class ServerSettings:
             max_body_bytes=int(env.get(MAX_BODY_BYTES_ENV, str(DEFAULT_MAX_BODY_BYTES))),
             max_stream_bytes=int(env.get(MAX_STREAM_BYTES_ENV, str(DEFAULT_MAX_STREAM_BYTES))),
             max_images=int(env.get(MAX_IMAGES_ENV, str(DEFAULT_MAX_IMAGES))),
+            max_error_bytes=int(env.get(MAX_ERROR_BYTES_ENV, str(DEFAULT_MAX_ERROR_BYTES))),
         )

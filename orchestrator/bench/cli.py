@@ -1,15 +1,18 @@
 """`python -m orchestrator.bench`: run, re-judge, summarise and compare benchmark runs.
 
 Settings come from the environment under the names `make bench` passes on (MODEL=,
-DATASET=, LIMIT=, ...; see README). Every user error ends the program with one message
-saying what to change; nothing is half-written.
+DATASET=, LIMIT=, ...; see README). Every user error (errors.py) ends the program with
+exit code 2 and one message saying what to change, without a traceback unless PPB_DEBUG=1;
+finished items are kept.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,43 +20,50 @@ from pydantic import ValidationError
 
 from judge.client import JudgeClientError
 from orchestrator.bench.compare import compare
-from orchestrator.bench.data.dataset import DatasetError
 from orchestrator.bench.data.descriptors import DescriptorError
+from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.finish import finish
 from orchestrator.bench.models.local.errors import LocalModelError
 from orchestrator.bench.models.providers import ModelError
-from orchestrator.bench.models.registry import RegistryError
 from orchestrator.bench.progress import console
-from orchestrator.bench.prompts import PromptError
 from orchestrator.bench.rejudge import rejudge
-from orchestrator.bench.report.errors import ReportError
-from orchestrator.bench.results_store import ResultsError, ResultsStore
+from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.run import run_bench
-from orchestrator.bench.settings import BenchSettings, UsageError
+from orchestrator.bench.settings import BenchSettings
 from orchestrator.client.executor_client import ExecutorClientError
 from orchestrator.client.local_executor import LocalExecutorError
 
-# What a user can cause and fix: reported as one message, without a traceback.
-USER_ERRORS = (
-    UsageError,
-    RegistryError,
-    DatasetError,
-    PromptError,
+# Raised outside the bench's own tree (errors.py) but the user's to fix all the same.
+USER_ERRORS_ELSEWHERE = (
     DescriptorError,
-    ResultsError,
     ModelError,
     LocalModelError,
     LocalExecutorError,
     ExecutorClientError,
     JudgeClientError,
-    ReportError,
 )
+
+
+def run_stopping(exc: BaseException) -> BaseException | None:
+    """The user's error that stopped the run, found inside the pipeline's ExceptionGroups."""
+    if isinstance(exc, (RunStopped, *USER_ERRORS_ELSEWHERE)):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            if (found := run_stopping(inner)) is not None:
+                return found
+    return None
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m orchestrator.bench", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run (or resume) the benchmark with settings from the env")
+    run = sub.add_parser("run", help="run (or resume) the benchmark with settings from the env")
+    run.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also retry the items whose outcome is `failed` (they are kept by default)",
+    )
     again = sub.add_parser("rejudge", help="judge a run's stored plots again (JUDGE_URL)")
     again.add_argument("run_dir", type=Path)
     stats = sub.add_parser("stats", help="recompute summary.json, table and report of a run")
@@ -67,7 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
         if args.command == "run":
-            asyncio.run(run_bench(BenchSettings()))
+            asyncio.run(run_bench(BenchSettings(), retry_failed=args.retry_failed))
         elif args.command == "rejudge":
             asyncio.run(rejudge(args.run_dir, BenchSettings()))
         elif args.command == "stats":
@@ -77,8 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         console.print(f"[red]invalid setting:[/] {exc}")
         return 2
-    except USER_ERRORS as exc:
-        console.print(f"[red]error:[/] {exc}")
+    except Exception as exc:
+        stopped = run_stopping(exc)
+        if stopped is None:
+            raise
+        if os.environ.get("PPB_DEBUG") == "1":
+            traceback.print_exception(exc)
+        console.print(f"[red]error:[/] {stopped}")
         return 2
     except KeyboardInterrupt:
         console.print("[yellow]interrupted; finished items are saved, run again to resume")

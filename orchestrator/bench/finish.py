@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.console import Console
-
-from orchestrator.bench.progress import console
+from orchestrator.bench.progress import console, output_console
 from orchestrator.bench.records import ItemOutcome
 from orchestrator.bench.report.render import write_report
 from orchestrator.bench.results_store import ResultsStore
@@ -20,12 +18,18 @@ def finish(store: ResultsStore) -> Path:
     config = store.read_config()
     summary = build_summary(config, records)
     store.write_summary(summary)
-    Console().print(run_table(summary))
+    output_console().print(run_table(summary))
     infra = sum(r.outcome == ItemOutcome.INFRA_ERROR for r in records)
     if infra:
         console.print(
             f"[yellow]{infra} item(s) hit infrastructure errors; run the same command "
             "again to retry them"
+        )
+    if summary.stats.failed:
+        console.print(
+            f"[yellow]{summary.stats.failed} item(s) failed, neither the model's fault nor "
+            "retryable (listed above); `run --retry-failed` (make bench RETRY_FAILED=1) "
+            "retries them"
         )
     if config.judge is None:
         console.print(

@@ -5,11 +5,14 @@ stage pushes back on the one before it instead of piling up memory, and a run's 
 approaches its slowest stage rather than the sum. Every finished item is appended to
 items.jsonl at once.
 
-Failures are sorted by whose they are. The model's: no code, wrong library, code that
-errs, times out, runs out of memory or crashes — these are results. The infrastructure's:
-an unreachable model endpoint, executor or judge after retries — the item is stored as
-`infra_error`, left out of the statistics and retried on resume. A configuration error
-(bad key, unknown model id) stops the run with its message.
+Failures are sorted by whose they are (errors.py draws the tree). The model's: no code,
+wrong library, code that errs, times out, runs out of memory or crashes — these are
+results. The infrastructure's: an unreachable model endpoint, executor or judge after
+retries — the item is stored as `infra_error`, left out of the statistics and retried on
+resume. Neither's, and not retryable (the item's data cannot be described, the model
+endpoint or the judge refuses this one request): `failed`, left out and counted, retried
+only when asked. A configuration error (bad key, unknown model id, a judge refusing its
+token) stops the run with its message.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from typing import TypeVar
 
 from rich.progress import Progress, TaskID
 
+from judge.api import MAX_IMAGES as JUDGE_MAX_IMAGES
 from judge.api import JudgementRequest, JudgementResponse
 from judge.api import task_text as judge_task
-from judge.client import JudgeClient, JudgeClientError
+from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
 from orchestrator.bench.code_extraction import extract_code, is_wrong_library
 from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.data.descriptors import DescriptorError
@@ -78,6 +82,12 @@ class Work:
     images: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
     infra_error: str | None = None
+    failure: str | None = None
+
+    @property
+    def stopped(self) -> bool:
+        """An earlier stage failed: the later ones have nothing to do."""
+        return self.infra_error is not None or self.failure is not None
 
 
 class _Done:
@@ -101,6 +111,7 @@ class Pipeline:
         limits: StageLimits,
         timeout_s: float,
         progress: Progress | None = None,
+        retry_failed: bool = False,
     ) -> None:
         self.config = config
         self.items = items
@@ -112,6 +123,7 @@ class Pipeline:
         self.limits = limits
         self.timeout_s = timeout_s
         self.progress = progress
+        self.retry_failed = retry_failed
         self._bars: dict[str, TaskID] = {}
         self.written = 0
 
@@ -120,7 +132,7 @@ class Pipeline:
         return self.config.library
 
     def pending(self) -> list[tuple[BenchItem, int]]:
-        done = self.store.compact()
+        done = self.store.compact(retry_failed=self.retry_failed)
         return [
             (item, repeat)
             for repeat in range(self.config.repeats)
@@ -188,14 +200,16 @@ class Pipeline:
             )
         except DescriptorError as exc:
             work = Work(item, repeat, Prompt(system="", user=""))
-            work.infra_error = f"the item's data cannot be described: {exc}"
+            work.failure = f"the item's data cannot be described: {exc}"
             self._advance("generate")
             return work
         work = Work(item, repeat, prompt)
         try:
             generation = await self.generator.generate(prompt.system, prompt.user)
-        except (ModelUnavailable, ModelBadRequestError) as exc:
+        except ModelUnavailable as exc:
             work.infra_error = f"model endpoint: {exc}"
+        except ModelBadRequestError as exc:
+            work.failure = f"model endpoint: {exc}"
         else:
             work.response = generation.text
             work.response_truncated = generation.truncated
@@ -206,9 +220,9 @@ class Pipeline:
         return work
 
     async def _execute(self, work: Work) -> Work:
-        if work.infra_error is None and not work.code:
+        if not work.stopped and not work.code:
             work.execution = Execution(status=ExecStatus.NO_CODE)
-        elif work.infra_error is None:
+        elif not work.stopped:
             loader = work.item.code_data or DEFAULT_LOADER
             request = ExecutionRequest(
                 code=loader.rstrip("\n") + "\n" + work.code,
@@ -228,6 +242,7 @@ class Pipeline:
                     ename=result.error.ename if result.error else None,
                     evalue=result.error.evalue if result.error else None,
                     traceback=result.error.traceback if result.error else "",
+                    error_truncated=result.error.truncated if result.error else False,
                     stdout=result.stdout,
                     stderr=result.stderr,
                     duration_s=result.duration_s,
@@ -239,7 +254,7 @@ class Pipeline:
 
     async def _judge(self, work: Work) -> None:
         visual = task = Judgement(reason="not judged")
-        if work.infra_error is None and self.judge is not None:
+        if not work.stopped and self.judge is not None:
             started = time.monotonic()
             item = work.item
             try:
@@ -250,8 +265,10 @@ class Pipeline:
                     task=judge_task(item.plot_description, item.plot_style),
                     wrong_library=work.wrong_library,
                 )
-            except JudgeClientError as exc:
+            except JudgeUnavailable as exc:
                 work.infra_error = f"judge: {exc}"
+            except JudgeRejected as exc:
+                work.failure = f"judge: {exc}"
             work.timings.judging_s = round(time.monotonic() - started, 3)
         await self.store.append(self._record(work, visual, task))
         self.written += 1
@@ -264,8 +281,9 @@ class Pipeline:
             run_id=self.config.run_id,
             item_id=item.id,
             repeat=work.repeat,
-            outcome=ItemOutcome.INFRA_ERROR if work.infra_error else ItemOutcome.DONE,
+            outcome=_outcome(work),
             infra_error=work.infra_error,
+            failure=work.failure,
             model=self.config.model,
             provider_model=self.config.provider_model,
             library=self.library,
@@ -279,6 +297,7 @@ class Pipeline:
             wrong_library=work.wrong_library,
             execution=work.execution,
             images=work.images,
+            images_cut=len(work.images) > JUDGE_MAX_IMAGES,
             reference_images=[base64.b64encode(png).decode() for png in item.reference_images],
             visual=visual,
             task_score=task,
@@ -297,12 +316,13 @@ async def judge_plots(
 ) -> tuple[Judgement, Judgement]:
     """The visual and task judgements of one item's plots (base64 PNGs).
 
-    Wrong-library and no-plot items are not sent: they score 0 by rule (stats.py).
+    Wrong-library and no-plot items are not sent: they score 0 by rule (stats.py). The task
+    judgement gets the first JUDGE_MAX_IMAGES images: the judge refuses more.
     """
     if wrong_library or not images:
         reason = "wrong library" if wrong_library else "no plot"
         return Judgement(reason=reason), Judgement(reason=reason)
-    requests = [JudgementRequest(mode="task", images=images, task=task)]
+    requests = [JudgementRequest(mode="task", images=images[:JUDGE_MAX_IMAGES], task=task)]
     if references:
         requests.append(
             JudgementRequest(mode="visual", images=images[:1], reference_images=references[:1])
@@ -312,6 +332,14 @@ async def judge_plots(
     if len(replies) > 1:
         return _judgement(replies[1]), task_judgement
     return Judgement(reason="no reference image"), task_judgement
+
+
+def _outcome(work: Work) -> ItemOutcome:
+    if work.infra_error is not None:
+        return ItemOutcome.INFRA_ERROR
+    if work.failure is not None:
+        return ItemOutcome.FAILED
+    return ItemOutcome.DONE
 
 
 def _judgement(reply: JudgementResponse) -> Judgement:

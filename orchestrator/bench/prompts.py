@@ -35,11 +35,12 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.data.descriptors import DescriptorName, describe_frame, read_item_frame
+from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.records import Prompt, TaskText, TaskVariant
 from orchestrator.executor.api import Library
 
 
-class PromptError(ValueError):
+class PromptError(RunStopped, ValueError):
     """A prompt cannot be built from the settings given; the message says what to change."""
 
 

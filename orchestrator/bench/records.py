@@ -22,6 +22,9 @@ TaskVariant = Literal["full", "no_style", "short", "single", "none"]
 class ItemOutcome(StrEnum):
     DONE = "done"  # the item went through every stage; it counts in the statistics
     INFRA_ERROR = "infra_error"  # executor/judge/model endpoint failed: excluded, retried on resume
+    # Neither the model's fault nor retryable (a descriptor error, a request the model endpoint
+    # or the judge refuses): excluded, counted, retried only with `run --retry-failed`.
+    FAILED = "failed"
 
 
 class ExecStatus(StrEnum):
@@ -49,6 +52,7 @@ class Execution(BaseModel):
     ename: str | None = None
     evalue: str | None = None
     traceback: str = ""
+    error_truncated: bool = False  # the executor cut ename, evalue or traceback to its limit
     stdout: str = ""
     stderr: str = ""
     duration_s: float = 0.0
@@ -75,6 +79,7 @@ class ItemRecord(BaseModel):
     repeat: int = 0
     outcome: ItemOutcome
     infra_error: str | None = None
+    failure: str | None = None  # why the outcome is `failed`
     model: str
     provider_model: str
     library: Library
@@ -88,6 +93,7 @@ class ItemRecord(BaseModel):
     wrong_library: bool = False
     execution: Execution | None = None
     images: list[str] = Field(default_factory=list, description="generated PNGs, base64")
+    images_cut: bool = False  # more images than the judge takes: only the first ones were judged
     reference_images: list[str] = Field(default_factory=list, description="ground truth, base64")
     visual: Judgement = Field(default_factory=Judgement)
     task_score: Judgement = Field(default_factory=Judgement)

@@ -1,4 +1,9 @@
-"""The `rejudge` command: judges a finished run's stored plots again."""
+"""The `rejudge` command: judges a finished run's stored plots again.
+
+Each item is stored in rejudged.jsonl as soon as it is judged, so a killed or failed
+rejudge continues where it stopped when run again; items.jsonl is replaced only once every
+item has its new judgement. A judge that refuses its configuration stops it at once.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,18 @@ import asyncio
 from pathlib import Path
 
 from judge.api import task_text as judge_task
-from judge.client import JudgeClient
+from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
+from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.finish import finish
 from orchestrator.bench.pipeline import judge_plots
 from orchestrator.bench.progress import progress_bars
-from orchestrator.bench.records import ItemRecord
+from orchestrator.bench.records import ItemOutcome, ItemRecord
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import BenchSettings, UsageError
+
+
+class RejudgeIncomplete(RunStopped):
+    """Some items could not be judged again; the ones that were are kept for the next try."""
 
 
 async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
@@ -21,26 +31,48 @@ async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
         raise UsageError("re-judging needs JUDGE_URL and JUDGE_TOKEN")
     store = ResultsStore(run_dir)
     store.read_config()
-    records = list(store.compact().values())
+    records = store.compact()
+    rejudged = store.load_rejudged()
+    # Only `done` items have judgements; the others are kept as they are.
+    todo = [
+        record
+        for key, record in records.items()
+        if key not in rejudged and record.outcome == ItemOutcome.DONE
+    ]
+    missed: list[str] = []
     async with (
         JudgeClient(settings.judge_url, settings.judge_token.get_secret_value()) as judge,
         progress_bars() as progress,
     ):
-        bar = progress.add_task("judge", total=len(records))
+        bar = progress.add_task("judge", total=len(todo))
 
-        async def one(record: ItemRecord) -> ItemRecord:
-            visual, task = await judge_plots(
-                judge,
-                images=record.images,
-                references=record.reference_images,
-                task=judge_task(record.task.plot_description, record.task.plot_style),
-                wrong_library=record.wrong_library,
-            )
+        async def one(record: ItemRecord) -> None:
+            try:
+                visual, task = await judge_plots(
+                    judge,
+                    images=record.images,
+                    references=record.reference_images,
+                    task=judge_task(record.task.plot_description, record.task.plot_style),
+                    wrong_library=record.wrong_library,
+                )
+            except (JudgeUnavailable, JudgeRejected) as exc:
+                missed.append(f"item {record.item_id} (repeat {record.repeat}): {exc}")
+            else:
+                again = record.model_copy(update={"visual": visual, "task_score": task})
+                await store.append_rejudged(again)
+                rejudged[(record.repeat, record.item_id)] = again
             progress.advance(bar)
-            return record.model_copy(update={"visual": visual, "task_score": task})
 
-        rejudged = await asyncio.gather(*(one(record) for record in records))
-    store.rewrite(list(rejudged))
+        async with asyncio.TaskGroup() as group:
+            for record in todo:
+                group.create_task(one(record))
+    if missed:
+        raise RejudgeIncomplete(
+            f"{len(missed)} item(s) could not be judged again, e.g. {missed[0]}; the "
+            f"{len(rejudged)} judged are kept in {store.rejudged_path}: run the same "
+            "rejudge command again to continue"
+        )
+    store.merge_rejudged([rejudged.get(key, record) for key, record in records.items()])
     config = store.read_config().model_copy(update={"judge": settings.judge_url})
     store.write_config(config)
     return finish(store)

@@ -2,7 +2,9 @@
 
 Appends are flushed and fsynced per record, so a killed run loses at most the item it was
 writing; a torn last line is dropped on the next load. Resuming compacts the file to the
-finished records, so after a resume each item appears exactly once.
+finished records (`done`, and `failed` unless failed items are to be retried), so after a
+resume each item appears exactly once. `rejudge` appends each item it has judged again to
+rejudged.jsonl the same way, and merges that into items.jsonl once every item is done.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.stats.models import Summary
 
 log = logging.getLogger(__name__)
 
 
-class ResultsError(Exception):
+class ResultsError(RunStopped):
     """Stored results cannot be used; the message says which file and line."""
 
 
@@ -32,14 +35,22 @@ class ResultsStore:
         self.config_path = run_dir / "config.json"
         self.summary_path = run_dir / "summary.json"
         self.report_path = run_dir / "report.html"
+        self.rejudged_path = run_dir / "rejudged.jsonl"
         self._lock = asyncio.Lock()
 
     def load(self) -> list[ItemRecord]:
         """Every complete record, in file order; a torn final line is ignored."""
-        if not self.items_path.exists():
+        return self._load(self.items_path)
+
+    def load_rejudged(self) -> dict[tuple[int, int], ItemRecord]:
+        """(repeat, item id) -> the record an unfinished rejudge has judged again."""
+        return {(r.repeat, r.item_id): r for r in self._load(self.rejudged_path)}
+
+    def _load(self, path: Path) -> list[ItemRecord]:
+        if not path.exists():
             return []
         records: list[ItemRecord] = []
-        lines = self.items_path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
@@ -47,27 +58,26 @@ class ResultsStore:
                 records.append(ItemRecord.model_validate_json(line))
             except ValidationError as exc:
                 if number == len(lines):
-                    log.warning("%s: dropping a torn last line", self.items_path)
+                    log.warning("%s: dropping a torn last line", path)
                     continue
-                raise ResultsError(
-                    f"{self.items_path}:{number} is not an item record: {exc}"
-                ) from exc
+                raise ResultsError(f"{path}:{number} is not an item record: {exc}") from exc
         return records
 
-    def finished(self) -> dict[tuple[int, int], ItemRecord]:
-        """(repeat, item id) -> the last record whose outcome is done."""
+    def finished(self, *, retry_failed: bool = False) -> dict[tuple[int, int], ItemRecord]:
+        """(repeat, item id) -> the last record that a resume does not retry."""
+        kept = {ItemOutcome.DONE} if retry_failed else {ItemOutcome.DONE, ItemOutcome.FAILED}
         done: dict[tuple[int, int], ItemRecord] = {}
         for record in self.load():
             key = (record.repeat, record.item_id)
-            if record.outcome == ItemOutcome.DONE:
+            if record.outcome in kept:
                 done[key] = record
             else:
                 done.pop(key, None)
         return done
 
-    def compact(self) -> dict[tuple[int, int], ItemRecord]:
+    def compact(self, *, retry_failed: bool = False) -> dict[tuple[int, int], ItemRecord]:
         """Rewrites items.jsonl with only the finished records; returns them."""
-        done = self.finished()
+        done = self.finished(retry_failed=retry_failed)
         self.rewrite(list(done.values()))
         return done
 
@@ -82,13 +92,24 @@ class ResultsStore:
         tmp.replace(self.items_path)
 
     async def append(self, record: ItemRecord) -> None:
+        await self._append(self.items_path, record)
+
+    async def append_rejudged(self, record: ItemRecord) -> None:
+        await self._append(self.rejudged_path, record)
+
+    def merge_rejudged(self, records: list[ItemRecord]) -> None:
+        """items.jsonl becomes `records`; the finished rejudge's journal goes."""
+        self.rewrite(records)
+        self.rejudged_path.unlink(missing_ok=True)
+
+    async def _append(self, path: Path, record: ItemRecord) -> None:
         line = record.model_dump_json() + "\n"
         async with self._lock:
-            await asyncio.to_thread(self._append_line, line)
+            await asyncio.to_thread(self._append_line, path, line)
 
-    def _append_line(self, line: str) -> None:
+    def _append_line(self, path: Path, line: str) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        with self.items_path.open("a", encoding="utf-8") as out:
+        with path.open("a", encoding="utf-8") as out:
             out.write(line)
             out.flush()
             os.fsync(out.fileno())

@@ -24,7 +24,7 @@ from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import BenchSettings, UsageError, default_run_id
 
 
-async def run_bench(settings: BenchSettings) -> Path:
+async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> Path:
     spec = model_spec(settings)
     instructs = load_instructs(settings.instructs)
     dataset = load_bench_dataset(settings.dataset)
@@ -61,6 +61,7 @@ async def run_bench(settings: BenchSettings) -> Path:
             limits=StageLimits(generate=spec.concurrency, execute=max(1, dispatcher.slots)),
             timeout_s=settings.timeout_s,
             progress=progress,
+            retry_failed=retry_failed,
         )
         await pipeline.run()
     return finish(store)

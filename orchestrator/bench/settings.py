@@ -14,13 +14,14 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orchestrator.bench.data.dataset import DEFAULT_SEED
 from orchestrator.bench.data.descriptors import DEFAULT_DESCRIPTOR, DescriptorName, check_descriptor
+from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.models.registry import ModelSpec
 from orchestrator.bench.prompts import DEFAULT_TASK_VARIANT, check_library, check_task_variant
 from orchestrator.bench.records import TaskVariant
 from orchestrator.executor.api import Library
 
 
-class UsageError(Exception):
+class UsageError(RunStopped):
     """A setting is wrong; the message says which and what to do."""
 
 

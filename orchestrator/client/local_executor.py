@@ -1,7 +1,9 @@
 """Runs an executor service as a child process on loopback (for `make bench` and tests).
 
 Used when no EXECUTORS are given: the benchmark starts its own executor with a random token
-and stops it afterwards; stopping it removes every sandbox it made.
+and stops it afterwards; stopping it removes every sandbox it made. It dies with this
+process even when this one is killed (it watches our pid), and its sandboxes carry our pid
+as their owner, so whatever a hard kill leaves behind, the next run's executor removes.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from typing import Self
 
 import httpx
 
-from orchestrator.common.processes import ServiceNotHealthy, free_port, wait_until_healthy
+from orchestrator.common.processes import (
+    ServiceNotHealthy,
+    free_port,
+    process_owner,
+    stop_process,
+    wait_until_healthy,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -56,6 +64,8 @@ class LocalExecutor:
             "EXECUTOR_POOL_SIZE": str(pool_size),
             "EXECUTOR_MAX_CONCURRENCY": str(pool_size),
             "EXECUTOR_SANDBOX__FLEET": fleet,
+            "EXECUTOR_SANDBOX__OWNER": process_owner(os.getpid()),
+            "EXECUTOR_PARENT_PID": str(os.getpid()),
             "EXECUTOR_SANDBOX__IMAGE": image
             or os.environ.get("SANDBOX_IMAGE", "ppb/sandbox:latest"),
             **({"DOCKER_HOST": os.environ["DOCKER_HOST"]} if "DOCKER_HOST" in os.environ else {}),
@@ -89,14 +99,8 @@ class LocalExecutor:
 
     def stop(self) -> None:
         """SIGTERM (the service then removes its sandboxes), SIGKILL as a last resort."""
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, grace_s=60)
 
     def __enter__(self) -> Self:
         return self.start()

@@ -81,6 +81,9 @@ class ExecutionError(BaseModel):
     ename: str
     evalue: str
     traceback: str = ""
+    truncated: bool = Field(
+        False, description="whether ename, evalue or traceback was cut to the error size limit"
+    )
 
 
 class ExecutionResult(BaseModel):

@@ -5,8 +5,11 @@ One per machine; it is the unit of horizontal scaling. Run with `python -m orche
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
+import os
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -15,6 +18,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from orchestrator.common.body_limit import BodySizeLimit
+from orchestrator.common.processes import watch_parent
 from orchestrator.common.validation_errors import answer_validation_errors
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Health
 from orchestrator.executor.docker.provider import DockerSandboxProvider
@@ -40,9 +44,16 @@ def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = No
         )
         pool_holder["pool"] = pool
         await pool.start()
+        watch = (
+            asyncio.create_task(watch_parent(settings.parent_pid, shut_down_orphaned))
+            if settings.parent_pid
+            else None
+        )
         try:
             yield
         finally:
+            if watch is not None:
+                watch.cancel()
             await pool.close()
 
     app = FastAPI(
@@ -105,3 +116,10 @@ def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = No
         hint="send smaller files (data.csv) or less code",
     )
     return app
+
+
+def shut_down_orphaned() -> None:
+    """The process that started this service is gone: a SIGTERM to ourselves makes uvicorn
+    shut down as it would on `kill`, and the lifespan then removes every sandbox."""
+    log.warning("the parent process is gone; shutting down")
+    os.kill(os.getpid(), signal.SIGTERM)

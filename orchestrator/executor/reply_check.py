@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from orchestrator.common.pngcheck import InvalidPng, PngLimits, validate_png
 from orchestrator.executor.api import ExecutionError, ExecutionResult, ExecutionStatus
+from sandbox_server.protocol import bounded_error
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class ReplyLimits:
     max_reply_bytes: int
     max_stream_bytes: int
     max_images: int
+    max_error_bytes: int
     png: PngLimits
 
 
@@ -31,7 +33,8 @@ def check_reply(http_status: int, body: bytes, limits: ReplyLimits) -> Execution
     """The sandbox's result if its reply keeps to the protocol and the limits, else why not.
 
     A body over `max_reply_bytes` is refused whatever it holds, so a reader may stop
-    reading once it has more than that.
+    reading once it has more than that. An error text over `max_error_bytes` is cut, and
+    the error says so.
     """
     if len(body) > limits.max_reply_bytes:
         return failed(
@@ -74,4 +77,9 @@ def check_reply(http_status: int, body: bytes, limits: ReplyLimits) -> Execution
                 "OutputLimitExceeded",
                 f"image {index} rejected: {exc}",
             )
+    if result.error is not None:
+        error = result.error
+        bounded = bounded_error(error.ename, error.evalue, error.traceback, limits.max_error_bytes)
+        if bounded["truncated"]:
+            result.error = ExecutionError.model_validate(bounded)
     return result

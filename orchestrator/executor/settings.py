@@ -22,4 +22,6 @@ class ExecutorSettings(BaseSettings):
     max_concurrency: int = Field(2, ge=1)
     max_queue: int = Field(8, ge=0)
     max_body_bytes: int = 72 * 1024 * 1024
+    # The service shuts down (removing its sandboxes) once this process is gone.
+    parent_pid: int | None = None
     sandbox: SandboxConfig = SandboxConfig()

@@ -15,6 +15,7 @@ from orchestrator.client.executor_client import ExecutorClient
 from orchestrator.client.local_executor import LocalExecutor
 from orchestrator.common.pngcheck import validate_png
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
+from sandbox_server.protocol import DEFAULT_MAX_ERROR_BYTES
 
 pytestmark = pytest.mark.docker
 
@@ -159,3 +160,13 @@ def test_more_concurrent_executions_than_the_pool_all_complete(
     assert [r.status for r in results] == [ExecutionStatus.OK] * 5
     assert [r.stdout for r in results] == [f"{i}\n" for i in range(5)]
     assert len({r.sandbox for r in results}) == 5
+
+
+def test_a_huge_error_message_is_cut_to_the_limit_and_flagged(executor: LocalExecutor) -> None:
+    result = run(executor, 'raise ValueError("x" * 20_000_000)\n')
+    assert result.status == ExecutionStatus.ERROR
+    assert result.error is not None and result.error.ename == "ValueError"
+    assert result.error.truncated
+    assert len(result.error.evalue.encode()) <= DEFAULT_MAX_ERROR_BYTES
+    assert len(result.error.traceback.encode()) <= DEFAULT_MAX_ERROR_BYTES
+    assert result.error.evalue.startswith("xxxx")

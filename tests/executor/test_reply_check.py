@@ -19,7 +19,11 @@ from orchestrator.executor.reply_check import ReplyLimits, check_reply
 
 S = ExecutionStatus
 LIMITS = ReplyLimits(
-    max_reply_bytes=64 * 1024, max_stream_bytes=1024, max_images=3, png=PngLimits()
+    max_reply_bytes=64 * 1024,
+    max_stream_bytes=1024,
+    max_images=3,
+    max_error_bytes=100,
+    png=PngLimits(),
 )
 
 
@@ -103,3 +107,20 @@ def test_the_code_s_own_error_passes_through() -> None:
     result = check(ok(status="error", error=error))
     assert result.status == S.ERROR
     assert result.error is not None and result.error.ename == "ZeroDivisionError"
+
+
+def test_an_error_text_over_the_limit_is_cut_and_says_so() -> None:
+    error = {"ename": "ValueError", "evalue": "é" * 60, "traceback": "t" * 30_000}
+    result = check(ok(status="error", error=error))
+    assert result.status == S.ERROR and result.error is not None
+    assert result.error.truncated
+    assert result.error.ename == "ValueError"
+    assert result.error.evalue == "é" * 50  # cut to 100 bytes, on a character boundary
+    assert result.error.traceback == "t" * 100
+
+
+def test_an_error_text_at_the_limit_is_not_cut() -> None:
+    error = {"ename": "ValueError", "evalue": "v" * 100, "traceback": "t" * 100}
+    result = check(ok(status="error", error=error))
+    assert result.error is not None and not result.error.truncated
+    assert result.error.evalue == "v" * 100 and result.error.traceback == "t" * 100

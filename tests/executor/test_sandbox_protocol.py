@@ -24,6 +24,7 @@ from orchestrator.executor.api import (
 )
 from orchestrator.executor.docker.config import SandboxConfig
 from sandbox_server.protocol import (
+    DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
     SOCKET_DIR,
@@ -44,10 +45,11 @@ SNIPPETS = sorted(
 
 
 def test_the_sandbox_reads_the_limits_the_host_sets(tmp_path: Path) -> None:
-    config = SandboxConfig(max_stream_bytes=777, max_images=5)
+    config = SandboxConfig(max_stream_bytes=777, max_images=5, max_error_bytes=333)
     kwargs = config.run_kwargs("sbx", tmp_path)
     settings = ServerSettings.from_env(kwargs["environment"])
     assert (settings.max_stream_bytes, settings.max_images) == (777, 5)
+    assert settings.max_error_bytes == 333
     assert kwargs["volumes"] == {str(tmp_path): {"bind": str(SOCKET_DIR), "mode": "rw"}}
     assert settings.socket_dir == Path(SOCKET_DIR)
 
@@ -57,6 +59,7 @@ def test_both_sides_default_to_the_same_limits() -> None:
     settings = ServerSettings.from_env({})
     assert config.max_stream_bytes == settings.max_stream_bytes == DEFAULT_MAX_STREAM_BYTES
     assert config.max_images == settings.max_images == DEFAULT_MAX_IMAGES
+    assert config.max_error_bytes == settings.max_error_bytes == DEFAULT_MAX_ERROR_BYTES
 
 
 def test_the_reply_shape_is_what_the_host_parses() -> None:
@@ -68,7 +71,12 @@ def test_the_reply_shape_is_what_the_host_parses() -> None:
         "images": [],
         "stdout": "out",
         "stderr": "",
-        "error": {"ename": "KernelDied", "evalue": "the kernel died (oom)", "traceback": ""},
+        "error": {
+            "ename": "KernelDied",
+            "evalue": "the kernel died (oom)",
+            "traceback": "",
+            "truncated": False,
+        },
     }
     assert ExecutionResult.model_validate(reply).model_dump(include=set(reply)) == reply
 

@@ -11,7 +11,7 @@ import pytest
 
 from judge.api import JudgementRequest
 from judge.app import create_app
-from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
+from judge.client import JudgeClient, JudgeMisconfigured, JudgeRejected, JudgeUnavailable
 from orchestrator.common.processes import free_port
 from tests.support.judge_app import TOKEN, SettingsFactory, png
 from tests.support.judge_process import judge_process
@@ -52,14 +52,16 @@ async def test_client_judges(make_settings: SettingsFactory, llm: StandinLLM) ->
     assert health.judge == response.judge == "openai:gpt-4o-2024-05-13"
 
 
-async def test_client_raises_rejected_on_4xx(make_settings: SettingsFactory) -> None:
+async def test_client_raises_rejected_on_4xx_and_misconfigured_on_a_refused_token(
+    make_settings: SettingsFactory,
+) -> None:
     bad = JudgementRequest(mode="visual", images=["bm90IGEgcG5n"], reference_images=["eA=="])
     async with in_process(make_settings) as transport:
         async with JudgeClient("http://judge", TOKEN, transport=transport) as client:
             with pytest.raises(JudgeRejected, match=r"HTTP 422.*images\[0\]: not a PNG") as no:
                 await client.judge(bad)
         async with JudgeClient("http://judge", "wrong", transport=transport) as client:
-            with pytest.raises(JudgeRejected, match="HTTP 401"):
+            with pytest.raises(JudgeMisconfigured, match=r"HTTP 401.*JUDGE_TOKEN"):
                 await client.judge(VISUAL)
     assert no.value.status == 422
 
@@ -98,9 +100,43 @@ async def test_client_reports_a_502_without_retrying(
         in_process(make_settings, api_key="wrong") as transport,
         JudgeClient("http://judge", TOKEN, transport=transport, max_attempts=3) as client,
     ):
-        with pytest.raises(JudgeUnavailable, match=r"HTTP 502.*HTTP 401"):
+        with pytest.raises(JudgeMisconfigured, match=r"HTTP 502.*HTTP 401"):
             await client.judge(VISUAL)
     assert llm.refused == 1
+
+
+@pytest.mark.parametrize("status", [402, 404])
+async def test_client_reports_a_misconfigured_judge(status: int) -> None:
+    transport = httpx.MockTransport(lambda _: httpx.Response(status, json={"detail": "no"}))
+    async with JudgeClient("http://judge", TOKEN, transport=transport) as client:
+        with pytest.raises(JudgeMisconfigured, match=f"HTTP {status}"):
+            await client.judge(VISUAL)
+
+
+async def test_client_retries_a_malformed_reply_then_reports_it() -> None:
+    replies = iter(
+        [
+            httpx.Response(200, text="<html>proxy error</html>"),
+            httpx.Response(
+                200,
+                json={
+                    "score": 70,
+                    "raw": "[FINAL SCORE]: 70",
+                    "judge": "x:y",
+                    "cached": False,
+                    "latency_s": 0.1,
+                },
+            ),
+            *[httpx.Response(200, text='{"score": 7')] * 2,  # truncated
+        ]
+    )
+    transport = httpx.MockTransport(lambda _: next(replies))
+    async with JudgeClient(
+        "http://judge", TOKEN, transport=transport, max_attempts=2, base_wait_s=0.01
+    ) as client:
+        assert (await client.judge(VISUAL)).score == 70
+        with pytest.raises(JudgeUnavailable, match="after 2 attempts: malformed reply"):
+            await client.judge(VISUAL)
 
 
 async def test_client_reports_an_unreachable_service() -> None:

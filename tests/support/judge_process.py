@@ -10,7 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator.common.processes import ServiceNotHealthy, free_port, wait_until_healthy
+from orchestrator.common.processes import (
+    ServiceNotHealthy,
+    free_port,
+    stop_process,
+    wait_until_healthy,
+)
 from tests.support.llm_server import StandinLLM
 from tests.support.paths import REPO
 
@@ -39,8 +44,7 @@ def judge_process(settings: Mapping[str, str], log: Path) -> Iterator[str]:
             raise RuntimeError(f"judge not healthy ({exc}):\n{log.read_text()}") from exc
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_process(process, grace_s=30)
 
 
 @dataclass(frozen=True)

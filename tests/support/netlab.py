@@ -19,7 +19,7 @@ from pathlib import Path
 import docker
 
 from orchestrator.client.local_executor import has_warm_sandbox
-from orchestrator.common.processes import ServiceNotHealthy, wait_until_healthy
+from orchestrator.common.processes import ServiceNotHealthy, stop_process, wait_until_healthy
 from tests.support.paths import REPO
 
 EXECUTOR_PORT = 8000
@@ -147,13 +147,8 @@ class NetnsExecutor:
 
     def stop(self) -> None:
         """SIGTERM (the service removes its sandboxes), then a sweep of whatever is left."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, grace_s=60)
         sweep_fleet(self.fleet)
 
 

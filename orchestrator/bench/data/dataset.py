@@ -33,6 +33,7 @@ import httpx
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from orchestrator.bench.errors import RunStopped
 from orchestrator.common.pngcheck import InvalidPng, validate_png
 
 HUB_REPO = "JetBrains-Research/PandasPlotBench"
@@ -56,7 +57,7 @@ MISSING_TASK = f"a CSV in {CSV_DIR}/ but no task in {TASKS_FILE}"
 EXPORT_COLUMNS = ("id", "data_csv", *TEXT_COLUMNS.values())
 
 
-class DatasetError(Exception):
+class DatasetError(RunStopped):
     """The dataset cannot be loaded or a selection is invalid; the message says what to do."""
 
 

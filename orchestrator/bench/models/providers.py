@@ -29,6 +29,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 from tenacity import RetryCallState
 
+from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.models.registry import PROVIDER_ENV, Endpoint, ModelSpec, Provider
 from orchestrator.common.failures import Rejection
 from orchestrator.common.http_client import AsyncClosing
@@ -42,7 +43,7 @@ class ModelError(Exception):
     """A generation request failed; the subclass says whose fault it is."""
 
 
-class ModelSetupError(ModelError):
+class ModelSetupError(ModelError, RunStopped):
     """The endpoint refuses this configuration: fix it and run again."""
 
 

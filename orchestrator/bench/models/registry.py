@@ -13,8 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from orchestrator.bench.errors import RunStopped
 
-class RegistryError(ValueError):
+
+class RegistryError(RunStopped, ValueError):
     """A model name or its environment is unusable; the message says what to set or pick."""
 
 

@@ -61,15 +61,19 @@ OUTCOME_CATEGORIES = (
     *(f"execution: {s.value}" for s in ExecStatus if s is not ExecStatus.OK),
     "wrong library",
     "infra error",
+    "failed",
 )
 
 
 def outcome_counts(run: RunResults) -> dict[str, int]:
-    """Counts per OUTCOME_CATEGORIES; infra-error records count only as infra errors."""
+    """Counts per OUTCOME_CATEGORIES; infra-error and failed records count only as such."""
     counts = Counter[str]()
     for record in run.records:
         if record.outcome is ItemOutcome.INFRA_ERROR:
             counts["infra error"] += 1
+            continue
+        if record.outcome is ItemOutcome.FAILED:
+            counts["failed"] += 1
             continue
         if not record.images:
             counts["no plot (incorrect code)"] += 1

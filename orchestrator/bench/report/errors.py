@@ -1,7 +1,9 @@
 """Why a report cannot be built."""
 
+from orchestrator.bench.errors import RunStopped
 
-class ReportError(Exception):
+
+class ReportError(RunStopped):
     """The report cannot be built; the message says what to fix."""
 
 

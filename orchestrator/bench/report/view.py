@@ -11,7 +11,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import PythonLexer
 
-from orchestrator.bench.records import ExecStatus, ItemRecord, RunConfig
+from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.report.charts import Chart, outcome_chart, score_histograms, time_chart
 from orchestrator.bench.report.images import ImageView, embed_png
 from orchestrator.bench.report.load import RunResults, is_done
@@ -30,7 +30,7 @@ class Card:
     references: list[ImageView]
     code_html: Markup
     traceback: str
-    visual: ItemScore | None  # None for an infrastructure error: it has no scores
+    visual: ItemScore | None  # None unless the outcome is `done`: no scores
     task: ItemScore | None
     failed: bool
     unjudged: bool
@@ -46,6 +46,7 @@ class RunSection:
     cards: list[Card]
     done: int
     infra_errors: int
+    failed: int  # outcome `failed`: not the model's, not retried
     planned: int
 
 
@@ -134,6 +135,7 @@ def build_section(run: RunResults, label: str, index: int) -> RunSection:
             build_card(record, order, judged=run.judged) for order, record in enumerate(run.records)
         ],
         done=done,
-        infra_errors=len(run.records) - done,
+        infra_errors=sum(r.outcome is ItemOutcome.INFRA_ERROR for r in run.records),
+        failed=sum(r.outcome is ItemOutcome.FAILED for r in run.records),
         planned=planned,
     )

@@ -22,6 +22,7 @@ class ScoreStats(BaseModel):
 class RunStats(BaseModel):
     items: int  # items in the statistics (outcome "done")
     infra_errors: int  # excluded from every figure below
+    failed: int = 0  # outcome `failed`: excluded too, listed in Summary.failed_items
     incorrect_code_pct: float  # % of items that produced no plot
     error_count: int  # items whose execution status was not ok
     wrong_library_count: int
@@ -41,6 +42,12 @@ class ExecutorFigures(BaseModel):
     p50_s: float | None  # median execution time, sandbox wait included
 
 
+class FailedItem(BaseModel):
+    item_id: int
+    repeat: int
+    reason: str
+
+
 class Summary(BaseModel):
     run_id: str
     config: RunConfig
@@ -51,3 +58,4 @@ class Summary(BaseModel):
     across_repeats: dict[str, MeanSd]
     judged: bool  # False: "not judged" (no judge was configured)
     executors: dict[str, ExecutorFigures] = {}  # executor URL -> its share of the run
+    failed_items: list[FailedItem] = []  # outcome `failed`, retried only with --retry-failed

@@ -3,7 +3,8 @@
 The reference is `VisJudge.calculate_stats` / `calculate_stats_by_type` in
 JetBrains-Research/PandasPlotBench (plotting_benchmark/vis_judge.py). Formulas, over the
 items in the statistics (N = the last record of each item per repeat whose outcome is
-`done`; `infra_error` items are left out of every figure and only counted):
+`done`; `infra_error` and `failed` items are left out of every figure and only counted,
+the `failed` ones listed with their reason):
 
 - incorrect code % = 100 * (items that produced no plot) / N. "No plot": no generated PNG.
 - error count = items whose execution status is not `ok` (error, timeout, oom, crashed, and
@@ -50,6 +51,7 @@ from typing import Literal
 from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.stats.models import (
     ExecutorFigures,
+    FailedItem,
     MeanSd,
     RunStats,
     ScoreStats,
@@ -147,6 +149,7 @@ def run_stats(records: Iterable[ItemRecord], *, judged: bool) -> RunStats:
     return RunStats(
         items=n,
         infra_errors=sum(r.outcome == ItemOutcome.INFRA_ERROR for r in latest),
+        failed=sum(r.outcome == ItemOutcome.FAILED for r in latest),
         incorrect_code_pct=100 * sum(not r.images for r in done) / n if n else 0.0,
         error_count=sum(r.execution is None or r.execution.status != ExecStatus.OK for r in done),
         wrong_library_count=sum(r.wrong_library for r in done),
@@ -178,6 +181,11 @@ def build_summary(config: RunConfig, records: Iterable[ItemRecord]) -> Summary:
         across_repeats=across_repeats(per_repeat) if len(per_repeat) > 1 else {},
         judged=judged,
         executors=executor_figures(latest),
+        failed_items=[
+            FailedItem(item_id=r.item_id, repeat=r.repeat, reason=r.failure or "no reason stored")
+            for r in latest
+            if r.outcome == ItemOutcome.FAILED
+        ],
     )
 
 

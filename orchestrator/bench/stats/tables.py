@@ -43,10 +43,21 @@ def run_table(summary: Summary) -> Group:
     for header, _ in TABLE_I_COLUMNS:
         table.add_column(header, justify="right")
     table.add_row(config.model, *(_cell(summary, name) for _, name in TABLE_I_COLUMNS))
-    parts = [table, _counts_table(summary), _scores_table(summary)]
+    parts: list[Table] = [table, _counts_table(summary), _scores_table(summary)]
     if summary.executors:
         parts.append(_executors_table(summary))
+    if summary.failed_items:
+        parts.append(_failed_table(summary))
     return Group(*parts)
+
+
+def _failed_table(summary: Summary) -> Table:
+    table = Table(title="Failed items (not retried; `run --retry-failed` retries them)")
+    for header in ("item", "repeat", "reason"):
+        table.add_column(header, justify="left" if header == "reason" else "right")
+    for failed in summary.failed_items:
+        table.add_row(str(failed.item_id), str(failed.repeat), failed.reason)
+    return table
 
 
 def _executors_table(summary: Summary) -> Table:
@@ -110,6 +121,7 @@ def _counts_table(summary: Summary) -> Table:
         ("in the statistics", str(stats.items)),
         ("repeats", str(len(summary.per_repeat))),
         ("infrastructure errors (excluded)", str(stats.infra_errors)),
+        ("failed (excluded, not retried)", str(stats.failed)),
         ("execution errors", str(stats.error_count)),
         ("wrong library", str(stats.wrong_library_count)),
         ("mean generation time, s", MISSING if mean_s is None else f"{mean_s:.1f}"),

@@ -12,8 +12,10 @@ from pydantic import BaseModel, Field
 from orchestrator.common.pngcheck import PngLimits
 from orchestrator.executor.reply_check import ReplyLimits
 from sandbox_server.protocol import (
+    DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
+    MAX_ERROR_BYTES_ENV,
     MAX_IMAGES_ENV,
     MAX_STREAM_BYTES_ENV,
     SOCKET_DIR,
@@ -22,6 +24,7 @@ from sandbox_server.protocol import (
 SANDBOX_UID = 10001
 LABEL_ROLE = "ppb.role"
 LABEL_FLEET = "ppb.fleet"
+LABEL_OWNER = "ppb.owner"
 
 
 def default_socket_root() -> Path:
@@ -37,6 +40,9 @@ class SandboxConfig(BaseModel):
 
     image: str = "ppb/sandbox:latest"
     fleet: str = "default"  # label that scopes sweeps, so executors can share an engine
+    # The process (processes.process_owner) whose death orphans these sandboxes: set for a
+    # run's own executor, so the next run removes what a killed one left.
+    owner: str | None = None
     runtime: str | None = None  # "runsc" runs the sandbox under gVisor
     memory: str = "1536m"
     cpus: float = 1.0
@@ -52,6 +58,7 @@ class SandboxConfig(BaseModel):
     max_reply_bytes: int = 96 * 1024 * 1024
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES
     max_images: int = DEFAULT_MAX_IMAGES
+    max_error_bytes: int = DEFAULT_MAX_ERROR_BYTES
     png_max_bytes: int = 8 * 1024 * 1024
     png_max_pixels: int = 25_000_000
 
@@ -61,7 +68,11 @@ class SandboxConfig(BaseModel):
         kwargs: dict[str, Any] = {
             "name": name,
             "hostname": "sandbox",
-            "labels": {LABEL_ROLE: "sandbox", LABEL_FLEET: self.fleet},
+            "labels": {
+                LABEL_ROLE: "sandbox",
+                LABEL_FLEET: self.fleet,
+                **({LABEL_OWNER: self.owner} if self.owner else {}),
+            },
             "detach": True,
             "network_mode": "none",
             "read_only": True,
@@ -95,6 +106,7 @@ class SandboxConfig(BaseModel):
             "environment": {
                 MAX_STREAM_BYTES_ENV: str(self.max_stream_bytes),
                 MAX_IMAGES_ENV: str(self.max_images),
+                MAX_ERROR_BYTES_ENV: str(self.max_error_bytes),
             },
         }
         if self.cpuset:
@@ -108,5 +120,6 @@ class SandboxConfig(BaseModel):
             max_reply_bytes=self.max_reply_bytes,
             max_stream_bytes=self.max_stream_bytes,
             max_images=self.max_images,
+            max_error_bytes=self.max_error_bytes,
             png=PngLimits(max_bytes=self.png_max_bytes, max_pixels=self.png_max_pixels),
         )

@@ -19,7 +19,14 @@ import docker.errors
 import httpx
 from docker.models.containers import Container
 
-from orchestrator.executor.docker.config import LABEL_FLEET, LABEL_ROLE, SandboxConfig
+from orchestrator.common.processes import owner_gone
+from orchestrator.executor.docker.config import (
+    LABEL_FLEET,
+    LABEL_OWNER,
+    LABEL_ROLE,
+    SandboxConfig,
+)
+from orchestrator.executor.docker.engine import engine_call
 from orchestrator.executor.docker.sandbox import DockerSandbox
 from orchestrator.executor.sandbox import Sandbox, SandboxProvider, SandboxUnavailable
 from sandbox_server.protocol import HEALTH_PATH, SOCKET_NAME
@@ -60,7 +67,7 @@ class DockerSandboxProvider(SandboxProvider):
     async def create(self) -> Sandbox:
         name = f"ppb-sbx-{self.config.fleet}-{uuid.uuid4().hex[:12]}"
         socket_dir = self.socket_root / name
-        container = await asyncio.to_thread(self._start, name, socket_dir)
+        container = await engine_call(self._start, name, socket_dir)
         sandbox = DockerSandbox(container, socket_dir, self.config)
         try:
             await self._wait_ready(sandbox)
@@ -79,9 +86,9 @@ class DockerSandboxProvider(SandboxProvider):
                 self.config.image, **self.config.run_kwargs(name, socket_dir)
             )
             return container
-        except docker.errors.DockerException as exc:
+        except BaseException:
             shutil.rmtree(socket_dir, ignore_errors=True)
-            raise SandboxUnavailable(f"could not start a sandbox container: {exc}") from exc
+            raise
 
     def _prepare_root(self) -> None:
         """The socket root must be a real directory of ours, not somebody's symlink."""
@@ -100,9 +107,9 @@ class DockerSandboxProvider(SandboxProvider):
         while not await self._answers_health_check(sandbox):
             checks += 1
             if checks % 10 == 0:
-                state = await asyncio.to_thread(sandbox.state)
+                state = await engine_call(sandbox.state)
                 if not state.get("Running"):
-                    logs = await asyncio.to_thread(sandbox.container.logs, tail=20)
+                    logs = await engine_call(sandbox.container.logs, tail=20)
                     raise SandboxUnavailable(
                         f"sandbox {sandbox.name} exited while starting: "
                         f"{logs.decode(errors='replace')[-2000:]}"
@@ -135,14 +142,27 @@ class DockerSandboxProvider(SandboxProvider):
         return True
 
     async def sweep(self) -> int:
-        return await asyncio.to_thread(self._sweep)
+        return await engine_call(self._sweep)
 
     def _sweep(self) -> int:
-        filters: dict[str, str | list[str] | bool] = {
-            "label": [f"{LABEL_ROLE}=sandbox", f"{LABEL_FLEET}={self.config.fleet}"]
-        }
+        """This fleet's sandboxes, and those of any fleet whose owner died on this host."""
+        fleet = self._remove(self._labelled(f"{LABEL_FLEET}={self.config.fleet}"))
+        shutil.rmtree(self.socket_root, ignore_errors=True)
+        orphans = [c for c in self._labelled(LABEL_OWNER) if owner_gone(labels(c)[LABEL_OWNER])]
+        for orphan_fleet in {labels(c).get(LABEL_FLEET, "") for c in orphans} - {""}:
+            shutil.rmtree(self.config.socket_root / orphan_fleet, ignore_errors=True)
+        return fleet + self._remove(orphans)
+
+    def _labelled(self, label: str) -> list[Container]:
+        filters: dict[str, str | list[str] | bool] = {"label": [f"{LABEL_ROLE}=sandbox", label]}
+        containers: list[Container] = self.client.containers.list(
+            all=True, sparse=True, filters=filters
+        )
+        return containers
+
+    def _remove(self, containers: list[Container]) -> int:
         removed = 0
-        for container in self.client.containers.list(all=True, sparse=True, filters=filters):
+        for container in containers:
             try:
                 container.remove(force=True)
                 removed += 1
@@ -151,5 +171,10 @@ class DockerSandboxProvider(SandboxProvider):
             except docker.errors.APIError as exc:
                 if "already in progress" not in str(exc):
                     raise
-        shutil.rmtree(self.socket_root, ignore_errors=True)
         return removed
+
+
+def labels(container: Container) -> dict[str, str]:
+    """The labels of a container from a sparse listing (its `.labels` needs a full one)."""
+    found: dict[str, str] = container.attrs.get("Labels") or {}
+    return found

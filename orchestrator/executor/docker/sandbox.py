@@ -2,13 +2,13 @@
 
 Everything the container says is treated as untrusted: its reply is read up to a cap and
 checked by `check_reply`. Time is enforced from outside by killing the container, and an
-OOM is read from Docker's own record of the container.
+OOM is read from Docker's own record of the container. Every call to the engine goes
+through `engine_call`, so an engine failure is SandboxUnavailable, never a crash.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import shutil
 import time
 from pathlib import Path
@@ -20,6 +20,7 @@ from docker.models.containers import Container
 
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
 from orchestrator.executor.docker.config import SandboxConfig
+from orchestrator.executor.docker.engine import engine_call
 from orchestrator.executor.reply_check import check_reply, failed
 from orchestrator.executor.sandbox import Sandbox
 from sandbox_server.protocol import EXECUTE_PATH, SOCKET_NAME
@@ -42,7 +43,7 @@ class DockerSandbox(Sandbox):
         try:
             result = await asyncio.wait_for(self._post(request), timeout=request.timeout_s)
         except TimeoutError:
-            await asyncio.to_thread(self._kill)
+            await engine_call(self._kill)
             result = failed(
                 ExecutionStatus.TIMEOUT,
                 "Timeout",
@@ -50,7 +51,7 @@ class DockerSandbox(Sandbox):
             )
         except httpx.TransportError as exc:
             result = await self._fate(f"the sandbox went away mid-execution ({exc!r})")
-        if result.status == ExecutionStatus.CRASHED and await asyncio.to_thread(self._oom_killed):
+        if result.status == ExecutionStatus.CRASHED and await engine_call(self._oom_killed):
             result.status = ExecutionStatus.OOM
         result.duration_s = round(time.monotonic() - started, 3)
         result.sandbox = self.name
@@ -79,7 +80,7 @@ class DockerSandbox(Sandbox):
 
     async def _fate(self, what: str) -> ExecutionResult:
         """Why the sandbox stopped answering: OOM according to Docker, or a crash."""
-        state = await asyncio.to_thread(self._wait_exited, 5.0)
+        state = await engine_call(self._wait_exited, 5.0)
         if state.get("OOMKilled"):
             return failed(ExecutionStatus.OOM, "MemoryError", "the sandbox hit its memory limit")
         code = state.get("ExitCode")
@@ -106,14 +107,19 @@ class DockerSandbox(Sandbox):
         return bool(self.state().get("OOMKilled"))
 
     def _kill(self) -> None:
-        with contextlib.suppress(docker.errors.APIError):  # already gone
+        try:
             self.container.kill()
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: it is not running any more
+                raise
 
     async def destroy(self) -> None:
         if self._destroyed:
             return
         self._destroyed = True
-        await asyncio.to_thread(self._remove)
+        await engine_call(self._remove)
 
     def _remove(self) -> None:
         try:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,7 +13,13 @@ from orchestrator.bench.models.local.errors import ServerStartError, ServerVenvM
 from orchestrator.bench.models.local.paths import LLM_PYTHON, LLM_VENV
 from orchestrator.bench.models.local.venv import venv_ready
 from orchestrator.bench.models.registry import LOCAL_API_KEY, Endpoint
-from orchestrator.common.processes import ServiceNotHealthy, free_port, wait_until_healthy
+from orchestrator.common.processes import (
+    ServiceNotHealthy,
+    free_port,
+    kill_with_parent,
+    stop_process,
+    wait_until_healthy,
+)
 
 
 def server_environment() -> dict[str, str]:
@@ -77,9 +81,7 @@ class LocalModelServer:
         server += ["--model_alias", self.model_id, "--host", "127.0.0.1"]
         server += ["--port", str(self.port), "--n_ctx", str(self.n_ctx)]
         server += ["--n_threads", str(self.threads), "--n_threads_batch", str(self.batch_threads)]
-        # setpriv makes the kernel stop the server if this process dies without cleaning up.
-        setpriv = shutil.which("setpriv")
-        return [setpriv, "--pdeathsig", "TERM", "--", *server] if setpriv else server
+        return server
 
     def start(self) -> Self:
         if not venv_ready():
@@ -90,6 +92,7 @@ class LocalModelServer:
         log_fd, log_name = tempfile.mkstemp(prefix="llm-server-", suffix=".log")
         self._log_path = Path(log_name)
         # A session of its own: Ctrl-C reaches only this process, which then stops the server.
+        # The kernel kills the server if this process dies without cleaning up.
         with os.fdopen(log_fd, "wb") as log:
             self._process = subprocess.Popen(
                 self.command(),
@@ -97,6 +100,7 @@ class LocalModelServer:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 env=server_environment(),
+                preexec_fn=kill_with_parent,
             )
         try:
             wait_until_healthy(
@@ -131,13 +135,8 @@ class LocalModelServer:
     def stop(self) -> None:
         """Terminate the server, kill it if it has not gone in 10 s; idempotent."""
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        if process is not None:
+            stop_process(process, grace_s=10, group=True)
         if self._log_path is not None:
             self._log_path.unlink(missing_ok=True)
             self._log_path = None

@@ -5,7 +5,8 @@
   const cards = Array.from(document.querySelectorAll("article.card"));
   const galleries = Array.from(document.querySelectorAll(".gallery"));
   const flags = { "only-failed": "failed", "only-wrong-library": "wrongLibrary",
-    "only-unjudged": "unjudged", "only-infra": "infra" };
+    "only-unjudged": "unjudged", "only-infra": "infra",
+    "only-failed-outcome": "failedOutcome" };
 
   function score(card, which) {
     const value = card.dataset[which];
