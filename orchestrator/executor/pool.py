@@ -23,6 +23,9 @@ from orchestrator.executor.sandbox import (
 
 log = logging.getLogger(__name__)
 
+# A failed start holds its place in the pool this long before the next try.
+START_RETRY_DELAY_S = 2.0
+
 
 class WarmPool:
     def __init__(
@@ -75,31 +78,33 @@ class WarmPool:
 
     async def _start_one(self) -> None:
         try:
+            sandbox = await self._create_or_back_off()
+        finally:
+            self._starting -= 1  # after the back-off, so no one starts another meanwhile
+        async with self._warm_ready:
+            if sandbox is not None:
+                self.last_start_error = None
+                if self._closed:
+                    await sandbox.destroy()
+                    return
+                self._warm.append(sandbox)
+            self._warm_ready.notify_all()
+        if sandbox is None:
+            self._refill()
+
+    async def _create_or_back_off(self) -> Sandbox | None:
+        """A new sandbox, or None after START_RETRY_DELAY_S when the start failed."""
+        try:
             async with self._start_slots:
-                sandbox = await self.provider.create()
-        except Exception as exc:  # whatever it was, the start slot must be given back
+                return await self.provider.create()
+        except Exception as exc:  # whatever it was, the pool must go on and report it
             self.last_start_error = str(exc) or repr(exc)
             if isinstance(exc, SandboxUnavailable):
                 log.error("sandbox start failed: %s", exc)
             else:
                 log.exception("sandbox start failed unexpectedly")
-            async with self._warm_ready:
-                self._starting -= 1
-                self._warm_ready.notify_all()
-            await asyncio.sleep(2.0)  # do not spin against a broken engine
-            self._refill()
-            return
-        except asyncio.CancelledError:
-            self._starting -= 1
-            raise
-        async with self._warm_ready:
-            self._starting -= 1
-            self.last_start_error = None
-            if self._closed:
-                await sandbox.destroy()
-                return
-            self._warm.append(sandbox)
-            self._warm_ready.notify_all()
+        await asyncio.sleep(START_RETRY_DELAY_S)  # do not spin against a broken engine
+        return None
 
     async def _acquire(self) -> Sandbox:
         deadline = time.monotonic() + self.acquire_timeout_s

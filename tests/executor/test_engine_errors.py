@@ -167,4 +167,9 @@ async def test_the_service_answers_503_and_replaces_the_sandbox(
         assert response.headers["Retry-After"] == "5"
         assert "Docker engine failed" in response.json()["detail"]
         started = client.containers.started
-        await until(lambda: len(started) == 2 and started[0].removed, "a replacement sandbox")
+        # The request may arrive before the first sandbox is warm, so the pool may have
+        # started more than two: what matters is that the used one went and another is up.
+        await until(
+            lambda: any(c.removed for c in started) and any(not c.removed for c in started),
+            "a replacement sandbox",
+        )

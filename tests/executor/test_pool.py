@@ -128,6 +128,18 @@ async def test_failing_starts_degrade_health_and_fail_executions_as_infra() -> N
         assert (pool.health().executions, provider.created) == (0, 0)
 
 
+async def test_a_failing_engine_is_retried_after_a_pause_not_in_a_loop() -> None:
+    """Executions waiting for a sandbox must not turn each failed start into another."""
+    failures = 10**9
+    provider = FakeSandboxProvider(start_failures=failures)
+    async with started(provider, acquire_timeout_s=0.5) as pool:
+        with pytest.raises(SandboxUnavailable):
+            await pool.run(REQUEST)
+        attempts = failures - provider.start_failures
+    # one pool place and one waiter, each retried once per START_RETRY_DELAY_S (2 s)
+    assert attempts <= 2, f"{attempts} starts in 0.5 s"
+
+
 async def test_a_sandbox_that_dies_is_an_infra_error_and_is_replaced() -> None:
     provider = FakeSandboxProvider(script=[Fate.DIES])
     async with started(provider) as pool:
