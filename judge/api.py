@@ -93,6 +93,18 @@ class JudgeHealth(BaseModel):
     judge: str
     base_url: str | None
     instructions: str = Field(description="'default' or the INSTRUCTS file in use")
+    instructions_sha256: str = Field(
+        description="sha256 of the INSTRUCTS file's bytes, or of the canonical JSON (sorted "
+        "keys, no spaces, UTF-8) of the default instructions under the upstream key names"
+    )
+    system_message: bool = Field(
+        description="whether every call sends a system message (the INSTRUCTS file's system_prompt)"
+    )
+    temperature: float | None = Field(
+        description="sampling temperature sent with every call; null: none is sent, the "
+        "provider's default applies"
+    )
+    max_tokens: int = Field(description="output token cap sent with every call")
     cache_entries: int
     concurrency: int
 

@@ -1,7 +1,8 @@
 """Judge model backends: OpenAI, any OpenAI-compatible endpoint, and Anthropic.
 
-Each sends one user message (the prompt text, then the images as base64 PNG content
-parts) and returns the reply's text. Calls are capped per backend by a semaphore.
+Each sends the system message, when there is one, then one user message (the prompt text,
+then the images as base64 PNG content parts) and returns the reply's text. Calls are capped
+per backend by a semaphore.
 Transient failures (what orchestrator.common.failures calls retryable: timeouts, connection
 errors, 408, 409, 425, 429, 5xx) are retried with tenacity, waiting what the endpoint's
 Retry-After asks (capped) or an exponential backoff; once the attempts run out they raise
@@ -16,6 +17,7 @@ import base64
 from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 import anthropic
 import openai
@@ -24,10 +26,13 @@ from openai.types.chat import (
     ChatCompletionContentPartImageParam,
     ChatCompletionContentPartParam,
     ChatCompletionContentPartTextParam,
+    ChatCompletionMessageParam,
+    ChatCompletionSystemMessageParam,
+    ChatCompletionUserMessageParam,
 )
 
 from judge.errors import BackendRejected, BackendUnavailable
-from judge.settings import JudgeSettings
+from judge.settings import DEFAULT_MAX_TOKENS, JudgeSettings
 from orchestrator.common.failures import Rejection
 from orchestrator.common.http_client import AsyncClosing
 from orchestrator.common.retrying import RetryableFailure, retrying
@@ -38,12 +43,19 @@ from orchestrator.common.sdk_failures import SdkCallError, sdk_failure
 NO_KEY_PLACEHOLDER = "no-key"
 
 
+class Sampling(TypedDict):
+    """The sampling parameters a backend sends with every call."""
+
+    max_tokens: int
+    temperature: NotRequired[float]  # absent: the provider's default applies
+
+
 @dataclass(frozen=True)
 class BackendOptions:
     model: str
     base_url: str | None = None  # None: the provider's public endpoint
     temperature: float = 0.0
-    max_tokens: int = 1024
+    max_tokens: int = DEFAULT_MAX_TOKENS
     timeout_s: float = 120.0
     concurrency: int = 4
     max_attempts: int = 6
@@ -97,7 +109,7 @@ class Backend(AsyncClosing):
             identity["base_url"] = self.base_url  # local model names are not global
         return identity
 
-    async def reply(self, prompt: str, images: Sequence[bytes]) -> str:
+    async def reply(self, prompt: str, images: Sequence[bytes], *, system: str | None) -> str:
         """The model's reply text; raises BackendUnavailable or BackendRejected."""
         attempts = retrying(
             self.options.max_attempts,
@@ -108,7 +120,7 @@ class Backend(AsyncClosing):
             async for attempt in attempts:
                 with attempt:
                     async with self._slots:
-                        text = await self._send(prompt, images)
+                        text = await self._send(prompt, images, system)
         except RetryableFailure as exc:
             raise BackendUnavailable(
                 f"{self.where} is unavailable: {exc} "
@@ -138,11 +150,11 @@ class Backend(AsyncClosing):
 
     @property
     @abstractmethod
-    def sampling(self) -> dict[str, object]:
+    def sampling(self) -> Sampling:
         """The sampling parameters sent with every call."""
 
     @abstractmethod
-    async def _send(self, prompt: str, images: Sequence[bytes]) -> str:
+    async def _send(self, prompt: str, images: Sequence[bytes], system: str | None) -> str:
         """One attempt; raises RetryableFailure or BackendRejected on failure."""
 
 
@@ -165,10 +177,10 @@ class OpenAIBackend(Backend):
         )
 
     @property
-    def sampling(self) -> dict[str, object]:
+    def sampling(self) -> Sampling:
         return {"temperature": self.options.temperature, "max_tokens": self.options.max_tokens}
 
-    async def _send(self, prompt: str, images: Sequence[bytes]) -> str:
+    async def _send(self, prompt: str, images: Sequence[bytes], system: str | None) -> str:
         content: list[ChatCompletionContentPartParam] = [
             ChatCompletionContentPartTextParam(type="text", text=prompt)
         ]
@@ -177,10 +189,14 @@ class OpenAIBackend(Backend):
             content.append(
                 ChatCompletionContentPartImageParam(type="image_url", image_url={"url": url})
             )
+        messages: list[ChatCompletionMessageParam] = []
+        if system is not None:
+            messages.append(ChatCompletionSystemMessageParam(role="system", content=system))
+        messages.append(ChatCompletionUserMessageParam(role="user", content=content))
         try:
             completion = await self._client.chat.completions.create(
                 model=self.model,
-                messages=[{"role": "user", "content": content}],
+                messages=messages,
                 temperature=self.options.temperature,
                 max_tokens=self.options.max_tokens,
             )
@@ -209,11 +225,11 @@ class AnthropicBackend(Backend):
         )
 
     @property
-    def sampling(self) -> dict[str, object]:
+    def sampling(self) -> Sampling:
         # The pinned anthropic SDK has no temperature parameter: the API's default applies.
         return {"max_tokens": self.options.max_tokens}
 
-    async def _send(self, prompt: str, images: Sequence[bytes]) -> str:
+    async def _send(self, prompt: str, images: Sequence[bytes], system: str | None) -> str:
         content: list[TextBlockParam | ImageBlockParam] = [TextBlockParam(type="text", text=prompt)]
         for image in images:
             data = base64.b64encode(image).decode("ascii")
@@ -227,6 +243,7 @@ class AnthropicBackend(Backend):
                 model=self.model,
                 max_tokens=self.options.max_tokens,
                 messages=[{"role": "user", "content": content}],
+                system=anthropic.omit if system is None else system,
             )
         except (anthropic.APIStatusError, anthropic.APIConnectionError) as exc:
             raise self._call_failure(exc) from exc

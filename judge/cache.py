@@ -1,9 +1,9 @@
 """A persistent cache of judge replies, with single-flight filling.
 
 A reply is stored under a key made of the backend's identity (provider, model, sampling
-parameters), the exact prompt and the sha256 of every image sent, so asking the same
-question again costs nothing. Identical requests that arrive while the first is still
-waiting for the backend share its single call. Failed calls are not stored.
+parameters), the system message, the exact prompt and the sha256 of every image sent, so
+asking the same question again costs nothing. Identical requests that arrive while the first
+is still waiting for the backend share its single call. Failed calls are not stored.
 """
 
 from __future__ import annotations
@@ -28,15 +28,25 @@ CREATE TABLE IF NOT EXISTS replies (
 """
 
 
-def cache_key(identity: Mapping[str, object], prompt: str, images: Sequence[bytes]) -> str:
-    """sha256 over the backend identity, the prompt and the images' sha256s, in order."""
-    payload = {
-        "backend": identity,
-        "prompt": prompt,
-        "images": [hashlib.sha256(image).hexdigest() for image in images],
-    }
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+def canonical_sha256(value: object) -> str:
+    """sha256 of ``value`` as canonical JSON (sorted keys, no spaces, UTF-8)."""
+    canonical = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def cache_key(
+    identity: Mapping[str, object], prompt: str, images: Sequence[bytes], *, system: str | None
+) -> str:
+    """sha256 over the backend identity, the system message, the prompt and the images'
+    sha256s, in order."""
+    return canonical_sha256(
+        {
+            "backend": identity,
+            "system": system,
+            "prompt": prompt,
+            "images": [hashlib.sha256(image).hexdigest() for image in images],
+        }
+    )
 
 
 class ReplyCache:

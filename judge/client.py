@@ -69,6 +69,7 @@ class JudgeClient(AsyncClosing):
         base_wait_s: float = 1.0,
         max_wait_s: float = 60.0,
     ) -> None:
+        self.base_url = base_url
         self._http = httpx.AsyncClient(
             base_url=base_url,
             headers={"Authorization": f"Bearer {token}"},

@@ -8,16 +8,21 @@ wording of the paper's protocol; ``INSTRUCTS=<file>`` swaps in the paper's exact
 Difference from the reference code: it builds the task prompt inside its loop over items by
 appending to the previous item's prompt, so each request also carries every earlier item's
 task. Here each task request carries only its own task.
+
+An INSTRUCTS file's ``system_prompt`` (the reference's generation system prompt, which it also
+sends to the judge model) becomes the judge's system message; the defaults have none.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from judge.api import JudgementRequest
+from judge.cache import canonical_sha256
 from judge.errors import ConfigError
 
 SCORE_MIN, SCORE_MAX = 0, 100
@@ -48,8 +53,9 @@ DEFAULT_TASK = (
     "requested styling. A blank or almost blank plot scores 0.\n" + _REPLY_FORMAT
 )
 
-_WHOLE_INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
-_AFTER_FINAL_SCORE = re.compile(re.escape(FINAL_SCORE_TOKEN) + r":? ?([0-9]+)")
+# ASCII whitespace and at most 4 digits: what int() accepts, far below its digit limit.
+_WHOLE_INTEGER = re.compile(r"[ \t\n\r\f\v]*[+-]?[0-9]{1,4}[ \t\n\r\f\v]*")
+_AFTER_FINAL_SCORE = re.compile(re.escape(FINAL_SCORE_TOKEN) + r":? ?([0-9]{1,4})(?![0-9])")
 
 
 @dataclass(frozen=True)
@@ -57,36 +63,53 @@ class Instructions:
     visual: str
     task: str
     source: str  # "default", or the INSTRUCTS file they came from
+    sha256: str  # of the INSTRUCTS file's bytes, or of the defaults' canonical JSON
+    system: str | None = None  # the judge model's system message
 
 
-DEFAULT_INSTRUCTIONS = Instructions(visual=DEFAULT_VISUAL, task=DEFAULT_TASK, source="default")
+_DEFAULT_TEXTS = {"judge_instruct_vis": DEFAULT_VISUAL, "judge_instruct_task": DEFAULT_TASK}
+DEFAULT_INSTRUCTIONS = Instructions(
+    visual=DEFAULT_VISUAL,
+    task=DEFAULT_TASK,
+    source="default",
+    sha256=canonical_sha256(_DEFAULT_TEXTS),
+)
 
 
 def load_instructions(path: Path | None) -> Instructions:
     """The default instructions, or those of an upstream-format JSON file.
 
-    The file needs string keys ``judge_instruct_vis`` and ``judge_instruct_task``; other
-    keys (the generation prompts) are ignored.
+    The file needs string keys ``judge_instruct_vis`` and ``judge_instruct_task``, and may
+    have ``system_prompt``; other keys (the generation prompts) are ignored.
     """
     if path is None:
         return DEFAULT_INSTRUCTIONS
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"INSTRUCTS={path}: cannot read the file ({exc.strerror})") from exc
+    try:
+        data = json.loads(raw.decode("utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"INSTRUCTS={path}: not a UTF-8 JSON file ({exc})") from exc
-    texts: dict[str, str] = {}
-    for key in ("judge_instruct_vis", "judge_instruct_task"):
-        value = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        data = {}
+
+    def text(key: str) -> str:
+        value = data.get(key)
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(
                 f"INSTRUCTS={path}: needs a non-empty string under {key!r} "
                 "(the upstream instructs.json format)"
             )
-        texts[key] = value
+        return value
+
     return Instructions(
-        visual=texts["judge_instruct_vis"], task=texts["judge_instruct_task"], source=str(path)
+        visual=text("judge_instruct_vis"),
+        task=text("judge_instruct_task"),
+        source=str(path),
+        sha256=hashlib.sha256(raw).hexdigest(),
+        system=None if data.get("system_prompt") is None else text("system_prompt"),
     )
 
 

@@ -37,10 +37,10 @@ class JudgeService:
             sent = [decoded.images[0], decoded.reference_images[0]]
         else:
             sent = decoded.images
-        prompt = build_prompt(self.instructions, request)
-        key = cache_key(self.backend.identity, prompt, sent)
+        prompt, system = build_prompt(self.instructions, request), self.instructions.system
+        key = cache_key(self.backend.identity, prompt, sent, system=system)
         raw, cached = await self.cache.fetch(
-            key, self.backend.label, lambda: self.backend.reply(prompt, sent)
+            key, self.backend.label, lambda: self.backend.reply(prompt, sent, system=system)
         )
         return JudgementResponse(
             score=parse_score(raw),
@@ -51,12 +51,17 @@ class JudgeService:
         )
 
     def health(self) -> JudgeHealth:
+        sampling = self.backend.sampling
         return JudgeHealth(
             backend=self.backend.provider,
             model=self.backend.model,
             judge=self.backend.label,
             base_url=self.backend.base_url,
             instructions=self.instructions.source,
+            instructions_sha256=self.instructions.sha256,
+            system_message=self.instructions.system is not None,
+            temperature=sampling.get("temperature"),
+            max_tokens=sampling["max_tokens"],
             cache_entries=len(self.cache),
             concurrency=self.backend.options.concurrency,
         )

@@ -18,6 +18,7 @@ from judge.errors import ConfigError
 
 BackendName = Literal["openai", "anthropic", "openai-compatible"]
 DEFAULT_OPENAI_MODEL = "gpt-4o-2024-05-13"  # the paper's judge
+DEFAULT_MAX_TOKENS = 3000  # the reference's output cap for the judge model
 MIB = 1024 * 1024
 
 Positive = Annotated[int, Field(gt=0)]
@@ -41,7 +42,7 @@ class JudgeSettings(BaseSettings):
     openai_api_key: SecretStr | None = Field(None, validation_alias="OPENAI_API_KEY")
     anthropic_api_key: SecretStr | None = Field(None, validation_alias="ANTHROPIC_API_KEY")
     temperature: float = Field(0.0, ge=0.0, le=2.0, validation_alias="JUDGE_TEMPERATURE")
-    max_tokens: Positive = Field(1024, validation_alias="JUDGE_MAX_TOKENS")
+    max_tokens: Positive = Field(DEFAULT_MAX_TOKENS, validation_alias="JUDGE_MAX_TOKENS")
 
     cache_path: Path = Field(
         Path(".cache/judge/judgements.sqlite3"), validation_alias="JUDGE_CACHE_PATH"

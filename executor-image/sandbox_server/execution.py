@@ -11,19 +11,31 @@ from typing import Any
 
 from orchestrator.common.pngcheck import InvalidPng, PngLimits, validate_png
 from sandbox_server.kernel import Kernel
-from sandbox_server.protocol import ReplyError, bounded_error
+from sandbox_server.protocol import Capture, ReplyError, bounded_error
 
 PNG_LIMITS = PngLimits()
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+# The output message types whose image/png counts, by the request's capture.
+IMAGE_OUTPUTS: dict[Capture, frozenset[str]] = {
+    "displayed": frozenset({"display_data"}),
+    "all": frozenset({"display_data", "execute_result"}),
+}
 
 
 class Execution:
     """The outputs of the cells run so far; the first limit hit interrupts the kernel."""
 
     def __init__(
-        self, kernel: Kernel, *, max_stream_bytes: int, max_images: int, max_error_bytes: int
+        self,
+        kernel: Kernel,
+        *,
+        capture: Capture,
+        max_stream_bytes: int,
+        max_images: int,
+        max_error_bytes: int,
     ) -> None:
         self.kernel = kernel
+        self.image_outputs = IMAGE_OUTPUTS[capture]
         self.max_stream_bytes = max_stream_bytes
         self.max_images = max_images
         self.max_error_bytes = max_error_bytes
@@ -64,7 +76,7 @@ class Execution:
                 self.exceed(f"stdout and stderr together over {self.max_stream_bytes} bytes")
                 return
             (self.stdout if content["name"] == "stdout" else self.stderr).append(content["text"])
-        elif kind in ("display_data", "execute_result"):
+        elif kind in self.image_outputs:
             data = content.get("data", {})
             if "image/png" in data:
                 self.add_image(data["image/png"].replace("\n", ""))

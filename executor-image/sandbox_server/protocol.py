@@ -14,6 +14,9 @@ SOCKET_DIR = PurePosixPath("/run/sandbox")
 SOCKET_NAME = "executor.sock"
 HEALTH_PATH = "/healthz"
 EXECUTE_PATH = "/execute"
+# The kernel's working directory, where the files sent with the code are written. The host
+# gives code their absolute path here, so the server's SANDBOX_WORKDIR must not move it.
+WORKDIR = PurePosixPath("/home/sandbox/work")
 
 # Output limits, passed to the container in these environment variables.
 MAX_STREAM_BYTES_ENV = "SANDBOX_MAX_STREAM_BYTES"
@@ -30,6 +33,10 @@ SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 Library = Literal["matplotlib", "seaborn", "plotly"]
 ReplyStatus = Literal["ok", "error", "oom", "crashed"]
+# Which PNGs count: "displayed" takes only display_data outputs (what a notebook shows of
+# plt.show(), fig.show() and inline-flushed figures); "all" also takes a cell's
+# execute_result and renders the matplotlib figures still open at the end.
+Capture = Literal["displayed", "all"]
 
 
 def is_safe_file_name(name: str) -> bool:

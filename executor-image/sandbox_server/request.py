@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from sandbox_server.execution import Execution
 from sandbox_server.kernel import Kernel
-from sandbox_server.protocol import Reply, ReplyError, ReplyStatus, is_safe_file_name
+from sandbox_server.protocol import Capture, Reply, ReplyError, ReplyStatus, is_safe_file_name
 from sandbox_server.settings import ServerSettings
 from sandbox_server.snippets import kernel_code
 
@@ -29,8 +29,16 @@ def oom_kill_count() -> int:
     return 0
 
 
+def capture_of(request: dict[str, Any]) -> Capture:
+    capture = request.get("capture", "all")
+    if capture not in get_args(Capture):
+        raise ValueError(f"unknown capture {capture!r}")
+    return cast(Capture, capture)
+
+
 def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -> Reply:
     """Raises ValueError, KeyError or binascii.Error for a malformed request."""
+    capture = capture_of(request)
     for name, b64 in request.get("files", {}).items():
         if not is_safe_file_name(name):
             raise ValueError(f"unsafe file name {name!r}")
@@ -38,12 +46,13 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
     oom_before = oom_kill_count()
     run = Execution(
         kernel,
+        capture=capture,
         max_stream_bytes=settings.max_stream_bytes,
         max_images=settings.max_images,
         max_error_bytes=settings.max_error_bytes,
     )
     run.run(request["code"])
-    if not run.kernel_died and run.limit_error is None:
+    if capture == "all" and not run.kernel_died and run.limit_error is None:
         run.run(kernel_code("harvest", settings.max_images - len(run.images)))
     status: ReplyStatus
     error: ReplyError | None

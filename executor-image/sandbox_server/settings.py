@@ -17,6 +17,7 @@ from sandbox_server.protocol import (
     MAX_IMAGES_ENV,
     MAX_STREAM_BYTES_ENV,
     SOCKET_DIR,
+    WORKDIR,
 )
 
 
@@ -34,7 +35,7 @@ class ServerSettings:
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ServerSettings:
         return cls(
             socket_dir=Path(env.get("SANDBOX_SOCKET_DIR", str(SOCKET_DIR))),
-            workdir=Path(env.get("SANDBOX_WORKDIR", "/home/sandbox/work")),
+            workdir=Path(env.get("SANDBOX_WORKDIR", str(WORKDIR))),
             idle_exit_s=float(env.get("SANDBOX_IDLE_EXIT_S", "3600")),
             max_body_bytes=int(env.get(MAX_BODY_BYTES_ENV, str(DEFAULT_MAX_BODY_BYTES))),
             max_stream_bytes=int(env.get(MAX_STREAM_BYTES_ENV, str(DEFAULT_MAX_STREAM_BYTES))),

@@ -70,6 +70,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     stats.add_argument("run_dir", type=Path)
     side_by_side = sub.add_parser("compare", help="several runs side by side (Tables I-III)")
     side_by_side.add_argument("run_dirs", type=Path, nargs="+")
+    side_by_side.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="compare runs whose protocol, instructions or dataset differ, saying how",
+    )
     return parser.parse_args(argv)
 
 
@@ -83,7 +88,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "stats":
             finish(ResultsStore(args.run_dir))
         else:
-            compare(args.run_dirs)
+            compare(args.run_dirs, allow_mixed=args.allow_mixed)
     except ValidationError as exc:
         console.print(f"[red]invalid setting:[/] {exc}")
         return 2

@@ -1,6 +1,16 @@
-"""From a model's reply to runnable code, and the wrong-library check.
+"""From a model's reply to runnable code, and the wrong-library check, by protocol.
 
-Extraction (`extract_code`):
+ppb extraction follows the reference (`CodePlotGenerator.gather_code`) to the letter:
+
+- Only blocks opened by exactly "```python" and a newline count (not ```py, ```Python, a
+  bare ``` or "```python" with text after it); each is the text up to the next ```,
+  stripped, and the blocks are joined with newlines. No block gives "", and the cell still
+  runs (cell.py), so such a reply ends as the reference's does.
+- Four spellings of the read, `df = pd.read_csv("data.csv")` with single or double quotes
+  and with or without the spaces around "=", are replaced by "#" wherever they occur.
+- `import numpy as np` is prepended whenever "np." occurs.
+
+lenient extraction (`PROTOCOL=lenient`) is this project's own:
 
 - Every fenced block labelled python (```python, ```py, ```python3, any case) is taken, in
   order, dedented and stripped, and the blocks are joined with newlines. A block ends at the
@@ -9,25 +19,25 @@ Extraction (`extract_code`):
 - Unlabelled blocks (a bare ```) are used only when the reply has no python block: small
   models often drop the tag, while a reply that has python blocks uses bare ones for output
   or shell commands. Blocks labelled with another language are never used.
-- No block at all gives "" (the runner records `no_code` and runs nothing). The reference
-  instead runs the whole reply as code; prose always fails there, so the difference only
-  makes the failure explicit.
+- No block at all gives "": the runner records `no_code` and runs nothing. (Running the
+  whole reply as code instead is VisCoder's fork, not the reference.)
 - A `df = pd.read_csv("data.csv")` statement is removed (the item's own loader has set `df`
   already and a second read would undo it): single or double quotes, optional spaces, `pd`
   or `pandas`, an optional "./", a trailing `;` or comment. Inside an indented block it
   becomes `pass` so the block stays valid. A read with other arguments or into another name
   is left alone: it is a deliberate choice of the model, and data.csv is there to read.
 - `import numpy as np` is prepended when the code uses `np.` and does not import numpy as
-  np itself (the reference prepends it whenever "np." occurs).
+  np itself.
 
-Wrong library (`uses_library`): the target library counts as used when the code imports it
-(`import matplotlib.pyplot as plt`, `from matplotlib import pyplot`, `import plotly.express as
-px`, `from plotly import express`, `import seaborn as sns`, ...), anywhere in the code,
-checked on the AST rather than by substring (the reference tests `library in code`, which a
-comment or a string satisfies). Code that does not parse is checked on the lines that parse
-on their own as import statements, so a model with a syntax error elsewhere still gets the
-right answer; the item counts as an error either way, and the wrong-library count says only
-whether the target library was imported.
+Wrong library (`is_wrong_library`). ppb, as the reference judges it: the library's name does
+not occur in the code (after the numpy line is prepended), so a comment or a string naming
+it is enough, and no code is always a wrong library. lenient: there is code and it does not
+import the library (`uses_library`). Whether the code imports the library is recorded in
+both protocols (`imports_library`): `import matplotlib.pyplot as plt`, `from matplotlib
+import pyplot`, `import plotly.express as px`, `from plotly import express`, `import seaborn
+as sns`, ..., anywhere in the code, checked on the AST. Code that does not parse is checked
+on the lines that parse on their own as import statements, so a syntax error elsewhere does
+not hide the import.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import ast
 import re
 import textwrap
 
+from orchestrator.bench.records import Protocol
 from orchestrator.executor.api import Library
 
 PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
@@ -48,10 +59,26 @@ _READ_CSV = re.compile(
 )
 _NP_USE = re.compile(r"(?<![\w.])np\.")
 _NUMPY_IMPORT = "import numpy as np"
+_PPB_OPENING_FENCE = "```python\n"
+_PPB_READS = tuple(
+    f"df{equals}pd.read_csv({quote}data.csv{quote})" for equals in (" = ", "=") for quote in "\"'"
+)
 
 
-def extract_code(reply: str) -> str:
-    """The runnable code in a reply, or "" when it has no usable code block."""
+def extract_code(reply: str, protocol: Protocol) -> str:
+    """The code to run from a reply, by the protocol's rules (module doc); "" for none."""
+    return _ppb_code(reply) if protocol == "ppb" else _lenient_code(reply)
+
+
+def _ppb_code(reply: str) -> str:
+    blocks = reply.split(_PPB_OPENING_FENCE)[1:]
+    code = "\n".join(block.partition(_CLOSING_FENCE)[0].strip() for block in blocks)
+    for read in _PPB_READS:
+        code = code.replace(read, "#")
+    return f"{_NUMPY_IMPORT}\n{code}" if "np." in code else code
+
+
+def _lenient_code(reply: str) -> str:
     blocks = _fenced_blocks(reply)
     chosen = [code for tag, code in blocks if tag in PYTHON_TAGS]
     if not chosen:
@@ -111,8 +138,10 @@ def uses_library(code: str, library: Library) -> bool:
     return False
 
 
-def is_wrong_library(code: str, library: Library) -> bool:
-    """True when there is code and it does not import the target library."""
+def is_wrong_library(code: str, library: Library, protocol: Protocol) -> bool:
+    """ppb: the library's name is not in the code; lenient: code that does not import it."""
+    if protocol == "ppb":
+        return library not in code
     return bool(code.strip()) and not uses_library(code, library)
 
 

@@ -31,11 +31,13 @@ from judge.api import MAX_IMAGES as JUDGE_MAX_IMAGES
 from judge.api import JudgementRequest, JudgementResponse
 from judge.api import task_text as judge_task
 from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
-from orchestrator.bench.code_extraction import extract_code, is_wrong_library
+from orchestrator.bench.cell import execution_request
+from orchestrator.bench.code_extraction import extract_code, is_wrong_library, uses_library
 from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.data.descriptors import DescriptorError
+from orchestrator.bench.instructs import Instructs
 from orchestrator.bench.models.providers import Generator, ModelBadRequestError, ModelUnavailable
-from orchestrator.bench.prompts import Instructs, build_prompt, task_text
+from orchestrator.bench.prompts import build_prompt, task_text
 from orchestrator.bench.records import (
     ExecStatus,
     Execution,
@@ -53,8 +55,6 @@ from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Library
 
 In = TypeVar("In")
 Out = TypeVar("Out")
-
-DEFAULT_LOADER = 'import pandas as pd\ndf = pd.read_csv("data.csv")\n'
 
 # Runs one execution somewhere; returns the result and which executor ran it.
 ExecuteFn = Callable[[ExecutionRequest], Awaitable[tuple[ExecutionResult, str]]]
@@ -78,6 +78,7 @@ class Work:
     response_truncated: bool = False
     code: str = ""
     wrong_library: bool = False
+    imports_library: bool | None = None
     execution: Execution | None = None
     images: list[str] = field(default_factory=list)
     timings: Timings = field(default_factory=Timings)
@@ -126,6 +127,7 @@ class Pipeline:
         self.retry_failed = retry_failed
         self._bars: dict[str, TaskID] = {}
         self.written = 0
+        self.reported_model: str | None = None  # the model id of the endpoint's first reply
 
     @property
     def library(self) -> Library:
@@ -212,23 +214,23 @@ class Pipeline:
             work.failure = f"model endpoint: {exc}"
         else:
             work.response = generation.text
+            self.reported_model = self.reported_model or generation.model
             work.response_truncated = generation.truncated
             work.timings.generation_s = round(generation.total_s, 3)
-            work.code = extract_code(generation.text)
-            work.wrong_library = bool(work.code) and is_wrong_library(work.code, self.library)
+            protocol = self.config.protocol
+            work.code = extract_code(generation.text, protocol)
+            work.wrong_library = is_wrong_library(work.code, self.library, protocol)
+            work.imports_library = uses_library(work.code, self.library)
         self._advance("generate")
         return work
 
     async def _execute(self, work: Work) -> Work:
-        if not work.stopped and not work.code:
+        # ppb runs the cell without code too, as the reference does (cell.py).
+        if not work.stopped and not work.code and self.config.protocol == "lenient":
             work.execution = Execution(status=ExecStatus.NO_CODE)
         elif not work.stopped:
-            loader = work.item.code_data or DEFAULT_LOADER
-            request = ExecutionRequest(
-                code=loader.rstrip("\n") + "\n" + work.code,
-                files={"data.csv": base64.b64encode(work.item.data_csv).decode()},
-                library=self.library,
-                timeout_s=self.timeout_s,
+            request = execution_request(
+                self.config.protocol, work.item, work.code, self.library, self.timeout_s
             )
             started = time.monotonic()
             try:
@@ -295,6 +297,7 @@ class Pipeline:
             response_truncated=work.response_truncated,
             code=work.code,
             wrong_library=work.wrong_library,
+            imports_library=work.imports_library,
             execution=work.execution,
             images=work.images,
             images_cut=len(work.images) > JUDGE_MAX_IMAGES,

@@ -1,4 +1,4 @@
-"""The prompts of the benchmark: instruction texts (`INSTRUCTS=`) and user-prompt assembly.
+"""The prompts of the benchmark: user-prompt assembly (the instruction texts: instructs.py).
 
 The user prompt follows the reference protocol (JetBrains-Research/PandasPlotBench:
 `CodePlotGenerator.generate_plotting_request` in plotting_benchmark/code_plot_generator.py,
@@ -26,26 +26,18 @@ variant, the task judge gets the original full description and style (`judge_tas
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 from typing import get_args
-
-from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.data.descriptors import DescriptorName, describe_frame, read_item_frame
 from orchestrator.bench.errors import RunStopped
+from orchestrator.bench.instructs import Instructs
 from orchestrator.bench.records import Prompt, TaskText, TaskVariant
 from orchestrator.executor.api import Library
 
 
 class PromptError(RunStopped, ValueError):
     """A prompt cannot be built from the settings given; the message says what to change."""
-
-
-class InstructsError(PromptError):
-    """An INSTRUCTS= file is unreadable or not in the upstream format."""
 
 
 TASK_VARIANTS: tuple[TaskVariant, ...] = get_args(TaskVariant)
@@ -58,93 +50,6 @@ PLOTLIB_PLACEHOLDER = "[PLOTLIB]"
 # reproduced byte for byte with the upstream instructs file).
 NO_MATPLOTLIB = "DO NOT use matplotlib for plotting. Only {library} library. "
 NO_SEABORN = "DO NOT use seaborn for plotting. Only pure matplotlib. "
-
-
-class Instructs(BaseModel):
-    """The instruction texts, in the upstream JSON format (plotting_benchmark/resources/
-    instructs.json): the same six keys, each a string."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    system_prompt: str
-    setup_instruct: str
-    plot_instruct: str
-    data_instruct: str
-    judge_instruct_vis: str
-    judge_instruct_task: str
-
-
-DEFAULT_INSTRUCTS = Instructs(
-    system_prompt=(
-        "You are an expert Python programmer who draws plots of pandas DataFrames. "
-        "Always give the complete code in one fenced block that opens with ```python "
-        "and closes with ```."
-    ),
-    setup_instruct=(
-        "Setup. Write Python 3. Use pandas for the data and [PLOTLIB] (with its submodules) "
-        "for the plot. Import numpy as np and scipy if the code uses them. Do not import any "
-        "other plotting library. Prefer current APIs to deprecated ones. "
-    ),
-    plot_instruct=(
-        "Write code that draws the plot described below from the DataFrame df. The code must "
-        "draw the plot when it runs, not only define functions.\n"
-        'df is already loaded with df = pd.read_csv("data.csv"): do not load it again, do '
-        "not create it, and do not change or add columns.\n"
-        "Give no explanation outside the code; put any important reasoning in code comments.\n"
-        "Import everything the code uses, and plot only with the library named in the setup."
-    ),
-    data_instruct=(
-        'Data description. df is already loaded with df = pd.read_csv("data.csv"); do not '
-        "create or load it. Its metadata:\n"
-    ),
-    judge_instruct_vis=(
-        "You compare a generated plot with a reference plot. The first image is the "
-        "generated plot; the second image is the reference, the plot the user asked for.\n"
-        "Taking the reference as 100, score the generated plot from 0 to 100 by how closely "
-        "it resembles the reference: the kind of plot, the data shown, the layout and the "
-        "main idea. Ignore colours: the same information in other colours is a match. Score "
-        "only the first image.\n"
-        "Reply with the final score only, after the [FINAL SCORE] token, for example "
-        "[FINAL SCORE]: 40"
-    ),
-    judge_instruct_task=(
-        "You judge how well a plot carries out a plotting task. The plot is given as an "
-        "image; the task follows the [PLOT TASK] token below.\n"
-        "Score from 0 to 100 how closely the plot follows the task.\n"
-        "Reply with the final score only, after the [FINAL SCORE] token, for example "
-        "[FINAL SCORE]: 40"
-    ),
-)
-
-
-def load_instructs(path: str | os.PathLike[str] | None) -> Instructs:
-    """The instructs of an `INSTRUCTS=` file in the upstream format; None: the defaults."""
-    if path is None or str(path) == "":
-        return DEFAULT_INSTRUCTS
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InstructsError(f"INSTRUCTS={path} cannot be read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise InstructsError(f"INSTRUCTS={path} is not UTF-8 text: {exc}") from exc
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InstructsError(
-            f"INSTRUCTS={path} is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-        ) from exc
-    try:
-        return Instructs.model_validate(data, strict=True)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'file'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        keys = ", ".join(Instructs.model_fields)
-        raise InstructsError(
-            f"INSTRUCTS={path} is not in the upstream format (a JSON object with the string "
-            f"keys {keys}): {problems}"
-        ) from exc
 
 
 def check_library(name: str) -> Library:

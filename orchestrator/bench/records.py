@@ -17,6 +17,10 @@ from orchestrator.executor.api import Library
 
 # How much of the task goes into the prompt (`TASK=`); prompts.task_parts says what each gives.
 TaskVariant = Literal["full", "no_style", "short", "single", "none"]
+# `PROTOCOL=`: ppb follows the reference code in everything that changes a number (README,
+# "Differences from the reference"); lenient is this project's own, not comparable with
+# the paper.
+Protocol = Literal["ppb", "lenient"]
 
 
 class ItemOutcome(StrEnum):
@@ -33,7 +37,7 @@ class ExecStatus(StrEnum):
     TIMEOUT = "timeout"
     OOM = "oom"
     CRASHED = "crashed"
-    NO_CODE = "no_code"  # the response had no python code block: nothing was run
+    NO_CODE = "no_code"  # lenient only: the response had no python code block, nothing ran
 
 
 class TaskText(BaseModel):
@@ -90,7 +94,10 @@ class ItemRecord(BaseModel):
     response: str = ""
     response_truncated: bool = False  # the reply stopped at the model's output-token cap
     code: str = ""
-    wrong_library: bool = False
+    wrong_library: bool = False  # by the run's protocol (code_extraction.is_wrong_library)
+    # Whether the code imports the library (uses_library), in either protocol; None in
+    # records stored before it was recorded.
+    imports_library: bool | None = None
     execution: Execution | None = None
     images: list[str] = Field(default_factory=list, description="generated PNGs, base64")
     images_cut: bool = False  # more images than the judge takes: only the first ones were judged
@@ -99,6 +106,36 @@ class ItemRecord(BaseModel):
     task_score: Judgement = Field(default_factory=Judgement)
     timings: Timings = Field(default_factory=Timings)
     finished_at: str
+
+
+class InstructsInfo(BaseModel):
+    """Which instruction texts a run used."""
+
+    name: str = Field(description="'reference', 'builtin', or the INSTRUCTS file's path")
+    sha256: str = Field(description="of the file's bytes; of the canonical JSON for builtin")
+    reference: bool = Field(description="the reference's instructs.json at the pinned commit")
+
+
+class JudgeInfo(BaseModel):
+    """The judge a run used, as its service reported it."""
+
+    url: str
+    judge: str = Field(description="<backend>:<model>")
+    parameters: dict[str, float | int | str] = Field(default_factory=dict)
+    instructions: str = Field(description="the judge's instructions: a name and sha256")
+    started_by_run: bool = False
+
+
+class Provenance(BaseModel):
+    """What produced a run, so that a number can be checked later."""
+
+    dataset: str = Field(description="the hub's revision, or a hash of the local copy")
+    sandbox_image: str | None = None
+    sandbox_packages: dict[str, str] = Field(default_factory=dict)
+    provider_model_reported: str | None = Field(
+        None, description="the model id in the provider's first reply"
+    )
+    project_commit: str | None = None
 
 
 class RunConfig(BaseModel):
@@ -115,3 +152,8 @@ class RunConfig(BaseModel):
     repeats: int = 1
     judge: str | None = None
     started_at: str
+    # Runs stored before PROTOCOL= existed ran the lenient protocol.
+    protocol: Protocol = "lenient"
+    instructs: InstructsInfo | None = None
+    judge_info: JudgeInfo | None = None
+    provenance: Provenance | None = None

@@ -11,12 +11,13 @@ import asyncio
 from pathlib import Path
 
 from judge.api import task_text as judge_task
-from judge.client import JudgeClient, JudgeRejected, JudgeUnavailable
+from judge.client import JudgeRejected, JudgeUnavailable
 from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.finish import finish
 from orchestrator.bench.pipeline import judge_plots
 from orchestrator.bench.progress import progress_bars
 from orchestrator.bench.records import ItemOutcome, ItemRecord
+from orchestrator.bench.resources import judge_service
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import BenchSettings, UsageError
 
@@ -27,8 +28,6 @@ class RejudgeIncomplete(RunStopped):
 
 async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
     """Judges a finished run's stored plots again (free for plots the judge has cached)."""
-    if not (settings.judge_url and settings.judge_token):
-        raise UsageError("re-judging needs JUDGE_URL and JUDGE_TOKEN")
     store = ResultsStore(run_dir)
     store.read_config()
     records = store.compact()
@@ -40,10 +39,17 @@ async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
         if key not in rejudged and record.outcome == ItemOutcome.DONE
     ]
     missed: list[str] = []
+    # A judge started here judges with the instructions the run stored, if it stored any.
+    instructs = run_dir / "instructs.json"
     async with (
-        JudgeClient(settings.judge_url, settings.judge_token.get_secret_value()) as judge,
+        judge_service(settings, run_dir, instructs if instructs.is_file() else None) as judge,
         progress_bars() as progress,
     ):
+        if judge is None:
+            raise UsageError(
+                "re-judging needs a judge: JUDGE_URL and JUDGE_TOKEN, or a judge backend's "
+                "key such as OPENAI_API_KEY (README, Judging)"
+            )
         bar = progress.add_task("judge", total=len(todo))
 
         async def one(record: ItemRecord) -> None:

@@ -1,13 +1,17 @@
-"""Starting and stopping what a run executes and generates with: executors, the model."""
+"""Starting and stopping what a run executes, generates and judges with: executors, the
+model, the judge."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from judge.client import JudgeClient
+from orchestrator.bench.local_judge import LocalJudge, judge_wanted
 from orchestrator.bench.models.local.fetch import local_model_path
 from orchestrator.bench.models.local.server import LocalModelServer
 from orchestrator.bench.models.registry import Endpoint, ModelSpec
@@ -50,3 +54,22 @@ async def model_endpoint(spec: ModelSpec) -> AsyncIterator[Endpoint]:
     console.print(f"starting the local model server for {spec.alias} …")
     with LocalModelServer(local_model_path()) as server:
         yield server.endpoint
+
+
+@asynccontextmanager
+async def judge_service(
+    settings: BenchSettings, run_dir: Path, instructs: Path | None
+) -> AsyncIterator[JudgeClient | None]:
+    """A client for JUDGE_URL, or for a judge started for this run when a judge backend is
+    configured (local_judge.py); None: the run is not judged."""
+    if access := settings.judge_access():
+        async with JudgeClient(*access) as client:
+            yield client
+        return
+    if settings.judge == "none" or not judge_wanted(os.environ):
+        yield None
+        return
+    console.print("starting a judge service for this run …")
+    with LocalJudge(run_dir / "logs" / "judge.log", instructs=instructs) as local:
+        async with JudgeClient(local.url, local.token) as client:
+            yield client

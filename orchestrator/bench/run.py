@@ -9,24 +9,31 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from judge.client import JudgeClient
-from orchestrator.bench.data.dataset import BenchItem, load_bench_dataset, parse_ids, select_items
+from orchestrator.bench.data.dataset import (
+    BenchDataset,
+    BenchItem,
+    load_bench_dataset,
+    parse_ids,
+    select_items,
+)
 from orchestrator.bench.finish import finish
+from orchestrator.bench.instructs import BUILTIN, instructs_info, load_instructs, reference_bytes
 from orchestrator.bench.models.local.fetch import local_model_path
 from orchestrator.bench.models.local.server import LocalModelServer
 from orchestrator.bench.models.providers import make_generator
 from orchestrator.bench.models.registry import ModelSpec, resolve_model
 from orchestrator.bench.pipeline import Pipeline, StageLimits
 from orchestrator.bench.progress import console, progress_bars, show_executors
-from orchestrator.bench.prompts import load_instructs
-from orchestrator.bench.records import RunConfig
-from orchestrator.bench.resources import executors, model_endpoint
+from orchestrator.bench.provenance import collect_provenance
+from orchestrator.bench.records import JudgeInfo, RunConfig
+from orchestrator.bench.resources import executors, judge_service, model_endpoint
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import BenchSettings, UsageError, default_run_id
 
 
 async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> Path:
     spec = model_spec(settings)
-    instructs = load_instructs(settings.instructs)
+    instructs = load_instructs(settings.instructs, settings.dataset)
     dataset = load_bench_dataset(settings.dataset)
     if report := dataset.skipped_report():
         console.print(f"[yellow]{report}")
@@ -36,17 +43,21 @@ async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> P
         limit=settings.limit,
         seed=settings.seed,
     )
-    store, config = open_run(settings, spec, items, dataset.source)
+    store, config = open_run(settings, spec, items, dataset)
     console.print(f"run [bold]{config.run_id}[/]: {len(items)} items × {settings.repeats} repeats")
+    if not config.instructs or not config.instructs.reference:
+        console.print(f"[yellow]instructions: {settings.instructs} (not the reference's)")
 
-    judge_access = settings.judge_access()
     async with AsyncExitStack() as stack:
+        judge = await stack.enter_async_context(
+            judge_service(settings, store.run_dir, judge_instructs(settings, store.run_dir))
+        )
+        if judge is not None:
+            config = config.model_copy(update={"judge_info": await judge_info(judge, settings)})
+            store.write_config(config)
         dispatcher = await stack.enter_async_context(executors(settings, store.run_dir))
         endpoint = await stack.enter_async_context(model_endpoint(spec))
         generator = await stack.enter_async_context(make_generator(spec, endpoint))
-        judge = None
-        if judge_access:
-            judge = await stack.enter_async_context(JudgeClient(*judge_access))
         progress = await stack.enter_async_context(progress_bars())
         live = asyncio.create_task(show_executors(dispatcher, progress))
         stack.callback(live.cancel)
@@ -64,6 +75,11 @@ async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> P
             retry_failed=retry_failed,
         )
         await pipeline.run()
+    if config.provenance is not None and pipeline.reported_model:
+        provenance = config.provenance.model_copy(
+            update={"provider_model_reported": pipeline.reported_model}
+        )
+        store.write_config(config.model_copy(update={"provenance": provenance}))
     return finish(store)
 
 
@@ -78,8 +94,34 @@ def model_spec(settings: BenchSettings) -> ModelSpec:
     return spec
 
 
+def judge_instructs(settings: BenchSettings, run_dir: Path) -> Path | None:
+    """The instructs file a judge started by the run gets: the run's own instructions, so
+    it judges with the texts (and system message) the generation used. None: builtin."""
+    if settings.instructs == BUILTIN:
+        return None
+    if settings.instructs is not None:
+        return Path(settings.instructs)
+    copy = run_dir / "instructs.json"
+    copy.write_bytes(reference_bytes(settings.dataset))
+    return copy
+
+
+async def judge_info(judge: JudgeClient, settings: BenchSettings) -> JudgeInfo:
+    health = await judge.health()
+    parameters: dict[str, float | int | str] = {"max_tokens": health.max_tokens}
+    if health.temperature is not None:
+        parameters["temperature"] = health.temperature
+    return JudgeInfo(
+        url=judge.base_url,
+        judge=health.judge,
+        parameters=parameters,
+        instructions=f"{health.instructions} (sha256 {health.instructions_sha256})",
+        started_by_run=settings.judge_url is None,
+    )
+
+
 def open_run(
-    settings: BenchSettings, spec: ModelSpec, items: list[BenchItem], dataset: str
+    settings: BenchSettings, spec: ModelSpec, items: list[BenchItem], dataset: BenchDataset
 ) -> tuple[ResultsStore, RunConfig]:
     """The run's results directory with its config.json written; a resumed run keeps its
     start time, and a directory holding another run's results is refused."""
@@ -93,10 +135,13 @@ def open_run(
         library=settings.library,
         descriptor=settings.descriptor,
         task_variant=settings.task,
-        dataset=dataset,
+        dataset=dataset.source,
         item_ids=ids,
         repeats=settings.repeats,
         judge=settings.judge_url,
+        protocol=settings.protocol,
+        instructs=instructs_info(settings.instructs),
+        provenance=collect_provenance(settings, dataset),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
     if store.config_path.exists():
@@ -104,5 +149,8 @@ def open_run(
         if old.item_ids != ids or old.provider_model != spec.provider_model:
             raise UsageError(f"{store.run_dir} holds another run's results; set another RUN_ID")
         config = config.model_copy(update={"started_at": old.started_at})
+        if old.provenance and config.provenance:  # what the model said it was stays known
+            reported = old.provenance.provider_model_reported
+            config.provenance.provider_model_reported = reported
     store.write_config(config)
     return store, config

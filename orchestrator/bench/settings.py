@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,9 +16,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from orchestrator.bench.data.dataset import DEFAULT_SEED
 from orchestrator.bench.data.descriptors import DEFAULT_DESCRIPTOR, DescriptorName, check_descriptor
 from orchestrator.bench.errors import RunStopped
+from orchestrator.bench.instructs import instructs_info
 from orchestrator.bench.models.registry import ModelSpec
 from orchestrator.bench.prompts import DEFAULT_TASK_VARIANT, check_library, check_task_variant
-from orchestrator.bench.records import TaskVariant
+from orchestrator.bench.records import Protocol, TaskVariant
 from orchestrator.executor.api import Library
 
 
@@ -29,6 +31,7 @@ class BenchSettings(BaseSettings):
     model_config = SettingsConfigDict(env_ignore_empty=True, extra="ignore")
 
     model: str = Field("qwen-coder-1.5b", validation_alias="MODEL")
+    protocol: Protocol = Field("ppb", validation_alias="PROTOCOL")
     dataset: str | None = Field(None, validation_alias="DATASET")
     library: Library = Field("matplotlib", validation_alias="LIBRARY")
     descriptor: DescriptorName = Field(DEFAULT_DESCRIPTOR, validation_alias="DESCRIPTOR")
@@ -37,9 +40,13 @@ class BenchSettings(BaseSettings):
     ids: str | None = Field(None, validation_alias="IDS")
     seed: int = Field(DEFAULT_SEED, validation_alias="SEED")
     repeats: int = Field(1, ge=1, le=100, validation_alias="REPEATS")
-    instructs: Path | None = Field(None, validation_alias="INSTRUCTS")
+    # unset: the reference's; "builtin": the project's wording; else a file (instructs.py)
+    instructs: Literal["builtin"] | Path | None = Field(None, validation_alias="INSTRUCTS")
     executors: str | None = Field(None, validation_alias="EXECUTORS")
     executor_token: SecretStr | None = Field(None, validation_alias="EXECUTOR_TOKEN")
+    # auto: judge with JUDGE_URL, else with a judge the run starts when a backend is set
+    # (local_judge.py); none: never judge.
+    judge: Literal["auto", "none"] = Field("auto", validation_alias="JUDGE")
     judge_url: str | None = Field(None, validation_alias="JUDGE_URL")
     judge_token: SecretStr | None = Field(None, validation_alias="JUDGE_TOKEN")
     run_id: str | None = Field(None, validation_alias="RUN_ID")
@@ -81,6 +88,7 @@ def default_run_id(settings: BenchSettings, spec: ModelSpec, ids: list[int]) -> 
     """Same command, same run id: re-running resumes instead of starting over."""
     key = json.dumps(
         [
+            settings.protocol,
             spec.provider_model,
             settings.library,
             settings.descriptor,
@@ -88,13 +96,9 @@ def default_run_id(settings: BenchSettings, spec: ModelSpec, ids: list[int]) -> 
             ids,
             settings.repeats,
             str(settings.dataset),
-            _file_digest(settings.instructs),
+            instructs_info(settings.instructs).sha256,
         ]
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     slug = "".join(c if c.isalnum() or c in "-." else "-" for c in spec.alias)
     return f"{slug}-{settings.library}-{settings.descriptor}-{settings.task}-{digest}"
-
-
-def _file_digest(path: Path | None) -> str | None:
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.is_file() else None

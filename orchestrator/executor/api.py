@@ -13,7 +13,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-# Library is part of this contract (ExecutionRequest.library): clients take it from here.
+# Part of this contract (ExecutionRequest's library, capture, and where its files go):
+# clients take them from here.
+from sandbox_server.protocol import WORKDIR as WORKDIR
+from sandbox_server.protocol import Capture as Capture
 from sandbox_server.protocol import Library as Library
 from sandbox_server.protocol import is_safe_file_name
 
@@ -37,7 +40,8 @@ class ExecutionRequest(BaseModel):
     code: Annotated[str, Field(max_length=MAX_CODE_BYTES)]
     files: dict[str, str] = Field(
         default_factory=dict,
-        description="file name -> base64 content, placed in the kernel's working directory",
+        description=f"file name -> base64 content, placed in the kernel's working directory "
+        f"({WORKDIR})",
     )
     library: Library | None = Field(
         None,
@@ -45,6 +49,12 @@ class ExecutionRequest(BaseModel):
         "libraries are captured whatever it says)",
     )
     timeout_s: Annotated[float, Field(gt=0, le=MAX_TIMEOUT_S)] = 60.0
+    capture: Capture = Field(
+        "all",
+        description="which images are returned: 'displayed', only those the code displays "
+        "(display_data, as a notebook shows them); 'all', also a figure that is the value of "
+        "the last expression and the matplotlib figures left open at the end",
+    )
 
     @field_validator("code")
     @classmethod

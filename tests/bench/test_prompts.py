@@ -22,18 +22,20 @@ import pytest
 
 from orchestrator.bench.data.dataset import BenchItem, load_bench_dataset
 from orchestrator.bench.data.descriptors import DescriptorError, check_descriptor
-from orchestrator.bench.prompts import (
+from orchestrator.bench.instructs import (
     DEFAULT_INSTRUCTS,
-    GENERIC_TASK,
     Instructs,
     InstructsError,
+    load_instructs,
+)
+from orchestrator.bench.prompts import (
+    GENERIC_TASK,
     PromptError,
     build_prompt,
     check_library,
     check_task_variant,
     data_part,
     judge_task_text,
-    load_instructs,
     task_text,
     user_prompt,
 )
@@ -301,9 +303,8 @@ def test_bad_csv_is_a_descriptor_error() -> None:
         )
 
 
-def test_instructs_defaults_and_upstream(upstream: Instructs) -> None:
-    assert load_instructs(None) is DEFAULT_INSTRUCTS
-    assert load_instructs("") is DEFAULT_INSTRUCTS
+def test_instructs_builtin_and_upstream(upstream: Instructs) -> None:
+    assert load_instructs("builtin") is DEFAULT_INSTRUCTS
     assert "[PLOTLIB]" in upstream.setup_instruct
     assert "[PLOTLIB]" in DEFAULT_INSTRUCTS.setup_instruct
     for judge_text in (DEFAULT_INSTRUCTS.judge_instruct_vis, DEFAULT_INSTRUCTS.judge_instruct_task):

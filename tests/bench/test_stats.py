@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from orchestrator.bench.records import (
@@ -13,15 +14,19 @@ from orchestrator.bench.records import (
     ItemRecord,
     Judgement,
     Prompt,
+    Protocol,
     RunConfig,
     TaskText,
     Timings,
 )
+from orchestrator.bench.stats.models import Summary
 from orchestrator.bench.stats.summary import (
     StatsError,
     build_summary,
     final_records,
     item_score,
+    reference_round,
+    reference_stats,
     run_stats,
 )
 
@@ -42,6 +47,8 @@ def record(
     outcome: ItemOutcome = ItemOutcome.DONE,
     repeat: int = 0,
     run_id: str = "run-1",
+    response: str = "",
+    user: str = "user",
 ) -> ItemRecord:
     fields: dict[str, Any] = {
         "run_id": run_id,
@@ -54,7 +61,8 @@ def record(
         "descriptor": "head",
         "task_variant": "full",
         "task": TaskText(plot_description="d", plot_style="s", used="d\ns"),
-        "prompt": Prompt(system="sys", user="user"),
+        "prompt": Prompt(system="sys", user=user),
+        "response": response,
         "wrong_library": wrong_library,
         "execution": None if status is None else Execution(status=status),
         "images": [PNG] if plot else [],
@@ -67,7 +75,9 @@ def record(
     return ItemRecord(**fields)
 
 
-def config(judge: str | None = "judge", repeats: int = 1) -> RunConfig:
+def config(
+    judge: str | None = "judge", repeats: int = 1, protocol: Protocol = "lenient"
+) -> RunConfig:
     return RunConfig(
         run_id="run-1",
         model="m",
@@ -80,6 +90,7 @@ def config(judge: str | None = "judge", repeats: int = 1) -> RunConfig:
         repeats=repeats,
         judge=judge,
         started_at="2025-01-01T00:00:00Z",
+        protocol=protocol,
     )
 
 
@@ -213,3 +224,96 @@ def test_across_repeats_is_null_when_a_repeat_lacks_the_figure() -> None:
 def test_records_of_another_run_are_refused() -> None:
     with pytest.raises(StatsError, match="records of run\\(s\\) other given with run run-1"):
         build_summary(config(), [record(1), record(2, run_id="other")])
+
+
+def test_reference_figures_in_ppb_by_hand() -> None:
+    ref = reference_stats(MIXED, "ppb", judged=True)
+    assert ref.items == 7  # item 7 (infra error) is left out
+    assert (ref.no_plots, ref.wrong_libs, ref.error_number) == (2, 1, 2)  # 3, 8; 4; 3, 8
+    assert ref.error_rate == 0.286  # 2 / 7 = 0.2857..., 3 places
+    assert ref.time_used_per_item == 4.1  # 29 / 7 = 4.14..., 1 place
+    # visual: 80, 20, 0 (no plot), 0 (wrong lib), 0 (5 unparsed), 0 and 0 (no reference)
+    visual = ref.visual
+    assert visual is not None
+    assert (visual.num_scored_items, visual.unparsed, visual.not_scored) == (7, 1, 2)
+    assert (visual.mean, visual.median, visual.min, visual.max) == (14, 0, 0, 80)  # 100 / 7
+    assert (visual.good, visual.bad) == (0.14, 0.86)  # 1 / 7 and 6 / 7
+    # task: 90, 75, 0, 0, 50, 100, 0
+    task = ref.task
+    assert task is not None
+    assert (task.mean, task.median, task.good, task.bad) == (45, 50, 0.43, 0.43)  # 3 / 7
+    assert (task.num_scored_items, task.unparsed, task.not_scored) == (7, 0, 0)
+
+
+def test_reference_figures_in_lenient_leave_unscored_items_out() -> None:
+    ref = reference_stats(MIXED, "lenient", judged=True)
+    visual = ref.visual
+    assert visual is not None
+    # 80, 20, 0, 0: the unparsed item 5 and items 6 and 8 without a reference are left out
+    assert (visual.num_scored_items, visual.unparsed, visual.not_scored) == (4, 1, 2)
+    assert (visual.mean, visual.median, visual.good, visual.bad) == (25, 10, 0.25, 0.75)
+    assert ref.error_rate == 0.286
+
+
+def test_reference_mean_and_median_are_truncated() -> None:
+    records = [record(1, task=59), record(2, task=60), record(3, visual=29, task=0)]
+    ref = reference_stats(records, "ppb", judged=True)
+    assert ref.task is not None and ref.visual is not None
+    assert (ref.task.mean, ref.task.median) == (39, 59)  # 119 / 3 = 39.67; median 59
+    assert ref.visual.mean == 9  # 29, 0 (unjudged), 0 (unjudged): 29 / 3 = 9.67
+    two = reference_stats([record(1, task=59), record(2, task=60)], "ppb", judged=True)
+    assert two.task is not None
+    assert (two.task.mean, two.task.median) == (59, 59)  # 59.5 and 59.5, not 60
+
+
+def test_reference_rounding_is_numpys() -> None:
+    # 1 good and 39 bad of 40: 0.025 and 0.975 scale to the ties 2.5 and 97.5, which numpy
+    # rounds to even, 0.02 and 0.98; Python's round(x, 2) gives 0.03 and 0.97
+    records = [record(1, task=80), *(record(i, task=10) for i in range(2, 41))]
+    task = reference_stats(records, "ppb", judged=True).task
+    assert task is not None and task.good == 0.02 and task.bad == 0.98
+    for n in range(1, 176):
+        for k in range(n + 1):
+            for places in (0, 1, 2, 3):
+                assert reference_round(k / n, places) == round(np.float64(k) / n, places)
+
+
+def test_reference_lengths_round_half_to_even() -> None:
+    records = [record(1, response="ab", user="abcd"), record(2, response="abc", user="abcdefg")]
+    ref = reference_stats(records, "ppb", judged=False)
+    assert ref.response_mean_length_symb == 2.0  # 2.5
+    assert ref.task_mean_length_symb == 6.0  # 5.5
+
+
+def test_no_code_is_an_error_only_in_lenient() -> None:
+    records = [*MIXED, record(9, status=ExecStatus.NO_CODE, plot=False)]
+    ppb, lenient = (reference_stats(records, p, judged=True) for p in ("ppb", "lenient"))
+    assert (ppb.error_number, ppb.error_rate) == (2, 0.25)  # 2 / 8
+    assert (lenient.error_number, lenient.error_rate) == (3, 0.375)  # 3 / 8
+    assert ppb.no_plots == lenient.no_plots == 3
+    missing = reference_stats([record(1, status=None, plot=False)], "ppb", judged=True)
+    assert missing.error_number == 0  # no execution: no error in ppb, an error in lenient
+
+
+def test_reference_figures_not_judged_and_empty() -> None:
+    ref = reference_stats(MIXED, "ppb", judged=False)
+    assert ref.visual is None and ref.task is None  # no zeros invented
+    assert ref.error_rate == 0.286
+    failed = record(1, outcome=ItemOutcome.FAILED)
+    empty = reference_stats(
+        [record(2, outcome=ItemOutcome.INFRA_ERROR), failed], "ppb", judged=True
+    )
+    assert (empty.items, empty.error_rate, empty.response_mean_length_symb) == (0, None, None)
+    assert empty.task is not None and empty.task.mean is None and empty.task.num_scored_items == 0
+
+
+def test_summary_holds_both_sets() -> None:
+    summary = build_summary(config(protocol="ppb"), MIXED)
+    assert summary.reference == reference_stats(MIXED, "ppb", judged=True)
+    assert summary.stats == run_stats(MIXED, judged=True)
+    dumped = summary.model_dump(mode="json")
+    assert dumped["reference"]["visual"]["mean"] == 14
+    assert dumped["stats"]["visual"]["mean"] == pytest.approx(25.0)
+    old = dict(dumped)
+    del old["reference"]  # a summary.json written before the reference figures
+    assert Summary.model_validate(old).reference is None

@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+import io
+
+import pytest
 from rich.console import Console, RenderableType
 
+from orchestrator.bench.progress import output_console
+from orchestrator.bench.records import InstructsInfo, JudgeInfo
 from orchestrator.bench.stats.summary import build_summary
 from orchestrator.bench.stats.tables import comparison_table, run_table
 from tests.bench.test_stats import MIXED, config, record
@@ -45,3 +50,84 @@ def test_comparison_shows_mean_and_sd_and_the_settings_that_differ() -> None:
     assert "50.0 ± 14.1" in text  # visual mean over the repeats: 60 and 40
     assert "2 (2 repeats)" in text
     assert "plotly" in text and "28.6" in text
+
+
+def row_cells(text: str) -> list[str]:
+    row = next(line for line in text.splitlines() if line.strip().startswith("│ m "))
+    return [cell.strip() for cell in row.strip("│ ").split("│")]
+
+
+def test_ppb_run_table_in_the_papers_layout() -> None:
+    text = render(run_table(build_summary(config(protocol="ppb"), MIXED)))
+    assert "reference protocol (the paper's Table I): m (matplotlib)" in " ".join(text.split())
+    header = next(line for line in text.splitlines() if "Error" in line)
+    assert header.index("Error") < header.index("Visual") < header.index("Task")
+    # error rate 2/7; visual 100/7 -> 14, 1/7, 6/7; task 45, 3/7, 3/7 (test_stats)
+    assert row_cells(text) == ["m", "0.286", "14", "0.14", "0.86", "45", "0.43", "0.43"]
+    for label in ("no plots", "unparsed (scored 0)", "not scored (scored 0)"):
+        assert label in text
+    assert "Lenient protocol" not in text and "Incorrect" not in text
+    assert "4.1" in text  # time per item, s
+
+
+def test_lenient_run_table_says_it_is_not_comparable() -> None:
+    text = render(run_table(build_summary(config(), MIXED)))
+    assert "Lenient protocol (this project's own rules)" in text
+    assert "not comparable with the paper" in text
+    assert "reference protocol" not in text
+
+
+def test_ppb_not_judged_and_old_summaries() -> None:
+    text = render(run_table(build_summary(config(judge=None, protocol="ppb"), MIXED)))
+    assert row_cells(text)[1] == "0.286"  # the error rate needs no judge
+    assert row_cells(text)[2:] == ["not judged"] * 6
+    repeated = [r.model_copy(update={"repeat": 1}) for r in MIXED]
+    text = render(run_table(build_summary(config(repeats=2, protocol="ppb"), MIXED + repeated)))
+    assert "Table I, 2 repeats pooled" in " ".join(text.split())
+    assert row_cells(text)[1:3] == ["0.286", "14"]  # the same items twice: the same figures
+    old = build_summary(config(protocol="ppb"), MIXED).model_copy(update={"reference": None})
+    text = render(run_table(old))
+    assert "Incorrect" in text and "predates the reference figures" in text
+
+
+def test_instructions_and_judge_lines() -> None:
+    base = config(protocol="ppb")
+    unknown = render(run_table(build_summary(base, MIXED)))
+    assert "Instructions: unknown" in unknown and "Judge:" not in unknown
+    reference = InstructsInfo(name="reference", sha256="ab" * 32, reference=True)
+    judge = JudgeInfo(
+        url="http://judge:8080",
+        judge="openai:gpt-4o",
+        parameters={"temperature": 0},
+        instructions="reference sha256:1234",
+    )
+    ours = build_summary(
+        base.model_copy(update={"instructs": reference, "judge_info": judge}), MIXED
+    )
+    text = render(run_table(ours))
+    assert "Instructions:" not in text
+    assert "Judge: openai:gpt-4o (temperature=0), instructions reference sha256:1234" in text
+    custom = InstructsInfo(name="my/instructs.json", sha256="cd" * 32, reference=False)
+    text = render(run_table(build_summary(base.model_copy(update={"instructs": custom}), MIXED)))
+    assert "Instructions: my/instructs.json (sha256 cdcdcdcdcdcd), not the reference's" in text
+
+
+def test_ppb_table_in_a_log_is_not_cut(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)
+    model = "openai-compatible:qwen2.5-coder-1.5b-instruct-q4_k_m-with-a-long-suffix"
+    custom = InstructsInfo(name="x" * 60, sha256="cd" * 32, reference=False)
+    cfg = config(protocol="ppb").model_copy(update={"model": model, "instructs": custom})
+    log = io.StringIO()
+    output_console(log).print(run_table(build_summary(cfg, MIXED)))
+    text = log.getvalue()
+    assert "…" not in text and model in text and "not the reference's" in text
+
+
+def test_comparison_names_the_protocol_when_it_differs() -> None:
+    ppb = build_summary(config(protocol="ppb"), MIXED)
+    lenient_config = config().model_copy(update={"run_id": "run-2"})
+    lenient = build_summary(
+        lenient_config, [r.model_copy(update={"run_id": "run-2"}) for r in MIXED]
+    )
+    text = render(comparison_table([ppb, lenient]))
+    assert "Protocol" in text and "ppb" in text and "lenient" in text

@@ -22,11 +22,15 @@ pytestmark = pytest.mark.docker
 CSV = b"year,sales,region\n2020,10,north\n2021,14,north\n2022,9,south\n2023,17,south\n"
 FILES = {"data.csv": base64.b64encode(CSV).decode()}
 LOAD = 'import pandas as pd\ndf = pd.read_csv("data.csv")\n'
+# Plotly shows PNGs only when told to, as in any kernel (the bench's cells say so).
+PNG_RENDERER = 'import plotly.io as pio\npio.renderers.default = "png"\n'
 
 PLOTS = {
     "matplotlib": LOAD + "import matplotlib.pyplot as plt\nplt.plot(df.year, df.sales)\n",
     "seaborn": LOAD + "import seaborn as sns\nsns.barplot(data=df, x='year', y='sales')\n",
-    "plotly": LOAD + "import plotly.express as px\npx.line(df, x='year', y='sales').show()\n",
+    "plotly": LOAD
+    + PNG_RENDERER
+    + "import plotly.express as px\npx.line(df, x='year', y='sales').show()\n",
 }
 
 
@@ -78,7 +82,10 @@ def test_figures_left_open_after_backend_switch_are_captured(executor: LocalExec
 
 
 def test_plotly_figure_as_last_expression_is_rendered(executor: LocalExecutor) -> None:
-    result = run(executor, LOAD + "import plotly.express as px\npx.bar(df, x='year', y='sales')")
+    result = run(
+        executor,
+        LOAD + PNG_RENDERER + "import plotly.express as px\npx.bar(df, x='year', y='sales')",
+    )
     assert result.status == ExecutionStatus.OK, result.error
     assert len(result.images) == 1
     assert_non_blank_png(result.images[0])

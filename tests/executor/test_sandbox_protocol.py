@@ -7,9 +7,13 @@ the other reads, and that the snippet cells are what the server sends to the ker
 from __future__ import annotations
 
 import ast
+import asyncio
+import json
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, get_args, get_type_hints
 
 import matplotlib
@@ -23,17 +27,23 @@ from orchestrator.executor.api import (
     ExecutionStatus,
 )
 from orchestrator.executor.docker.config import SandboxConfig
+from orchestrator.executor.docker.sandbox import DockerSandbox
+from sandbox_server.execution import IMAGE_OUTPUTS
 from sandbox_server.protocol import (
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
     SOCKET_DIR,
+    SOCKET_NAME,
+    WORKDIR,
+    Capture,
     Library,
     Reply,
     ReplyError,
     ReplyStatus,
     is_safe_file_name,
 )
+from sandbox_server.request import capture_of
 from sandbox_server.settings import ServerSettings
 from sandbox_server.snippets import kernel_code
 
@@ -84,6 +94,50 @@ def test_the_reply_shape_is_what_the_host_parses() -> None:
 def test_the_libraries_are_the_request_s() -> None:
     assert get_args(Library) == ("matplotlib", "seaborn", "plotly")
     assert ExecutionRequest.model_fields["library"].annotation == Library | None
+
+
+def test_the_sandbox_writes_files_where_the_host_says_they_are() -> None:
+    assert ServerSettings.from_env({}).workdir == Path(WORKDIR)
+
+
+def test_both_sides_know_the_same_captures_and_default_to_all() -> None:
+    assert ExecutionRequest.model_fields["capture"].annotation == Capture
+    assert set(IMAGE_OUTPUTS) == set(get_args(Capture)) == {"displayed", "all"}
+    assert ExecutionRequest(code="").capture == capture_of({}) == "all"
+    assert capture_of({"capture": "displayed"}) == "displayed"
+    with pytest.raises(ValueError, match="unknown capture 'some'"):
+        capture_of({"capture": "some"})
+    with pytest.raises(ValueError, match="capture"):
+        ExecutionRequest.model_validate({"code": "", "capture": "some"})
+
+
+@pytest.mark.anyio
+async def test_the_host_sends_the_whole_request_to_the_sandbox() -> None:
+    received: list[dict[str, Any]] = []
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode().lower()
+        length = int(head.split("content-length:")[1].split("\r\n")[0])
+        received.append(json.loads(await reader.readexactly(length)))
+        body = json.dumps({"status": "ok", "images": [], "stdout": "", "stderr": "", "error": None})
+        writer.write(
+            f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+            f"{body}".encode()
+        )
+        await writer.drain()
+        writer.close()
+
+    request = ExecutionRequest(
+        code="x = 1", files={"data-7.csv": ""}, library="plotly", timeout_s=9, capture="displayed"
+    )
+    with tempfile.TemporaryDirectory(prefix="ppb-proto-") as root:  # short: a socket path
+        server = await asyncio.start_unix_server(answer, path=str(Path(root) / SOCKET_NAME))
+        async with server:
+            container = SimpleNamespace(name="sbx", id="sbx")
+            sandbox = DockerSandbox(container, Path(root), SandboxConfig())  # type: ignore[arg-type]
+            result = await sandbox.execute(request)
+    assert result.status == ExecutionStatus.OK
+    assert received == [request.model_dump()]
 
 
 @pytest.mark.parametrize("name", ["data.csv", "a", "A-1_b.parquet", "x" * 128])

@@ -135,7 +135,7 @@ async def test_openapi_document_matches_the_contract(service: httpx.AsyncClient)
     operation = spec["paths"]["/v1/executions"]["post"]
     assert {"200", "401", "413", "422", "503"} <= set(operation["responses"])
     request = spec["components"]["schemas"]["ExecutionRequest"]["properties"]
-    assert set(request) == {"code", "files", "library", "timeout_s"}
+    assert set(request) == {"code", "files", "library", "timeout_s", "capture"}
     result = spec["components"]["schemas"]["ExecutionResult"]["properties"]
     assert {"status", "images", "stdout", "stderr", "error", "duration_s"} <= set(result)
     assert "/healthz" in spec["paths"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
+import json
 from pathlib import Path
 
 import httpx
@@ -16,6 +18,16 @@ from tests.support.judge_app import AUTH, SettingsFactory, serving, task_body, v
 from tests.support.llm_server import HttpError, Reply, StandinLLM
 
 pytestmark = pytest.mark.anyio
+
+
+def instructs_file(tmp_path: Path, system_prompt: str | None = None) -> Path:
+    """An upstream-format INSTRUCTS file, with a system prompt when one is given."""
+    texts = {"judge_instruct_vis": "VIS PROMPT", "judge_instruct_task": "TASK PROMPT"}
+    if system_prompt is not None:
+        texts["system_prompt"] = system_prompt
+    path = tmp_path / f"instructs-{system_prompt}.json"
+    path.write_text(json.dumps(texts))
+    return path
 
 
 @pytest.mark.parametrize("backend", ["openai", "anthropic"])
@@ -41,9 +53,27 @@ async def test_visual_sends_generated_then_reference(
     expected = [base64.b64decode(body["images"][0]), base64.b64decode(body["reference_images"][0])]
     assert sent.images == expected
     assert sent.image_media_types == ["image/png", "image/png"]
-    assert sent.body["max_tokens"] == settings.max_tokens
+    assert sent.body["max_tokens"] == 3000  # the reference's cap, by default
+    assert sent.system is None  # the default instructions have no system message
+    assert [message["role"] for message in sent.body["messages"]] == ["user"]
     if backend == "openai":
         assert sent.body["temperature"] == 0.0
+
+
+@pytest.mark.parametrize("backend", ["openai", "anthropic"])
+async def test_instructs_system_prompt_is_the_system_message(
+    make_settings: SettingsFactory, llm: StandinLLM, tmp_path: Path, backend: str
+) -> None:
+    path = instructs_file(tmp_path, system_prompt="You write plotting code.")
+    settings = make_settings(backend=backend, model="judge-model", instructs=path)
+    async with serving(settings) as judge:
+        await judge.post("/v1/judgements", json=visual_body(), headers=AUTH)
+        await judge.post("/v1/judgements", json=task_body("T1"), headers=AUTH)
+    roles = ["system", "user"] if backend == "openai" else ["user"]  # anthropic: `system`
+    for sent in llm.requests:
+        assert sent.system == "You write plotting code."
+        assert [message["role"] for message in sent.body["messages"]] == roles
+    assert len(llm.requests) == 2
 
 
 @pytest.mark.parametrize("backend", ["openai", "anthropic"])
@@ -198,6 +228,20 @@ async def test_cache_key_includes_the_model(
     assert (a["score"], b["score"], b["cached"]) == (10, 20, False)
 
 
+async def test_cache_key_includes_the_system_message(
+    make_settings: SettingsFactory, llm: StandinLLM, tmp_path: Path
+) -> None:
+    llm.push("10", "20", "30")
+    results = []
+    for system_prompt in ["System A.", "System B.", None, "System A."]:
+        settings = make_settings(instructs=instructs_file(tmp_path, system_prompt))
+        async with serving(settings) as judge:
+            response = await judge.post("/v1/judgements", json=visual_body(), headers=AUTH)
+        results.append((response.json()["score"], response.json()["cached"]))
+    assert results == [(10, False), (20, False), (30, False), (10, True)]
+    assert [sent.system for sent in llm.requests] == ["System A.", "System B.", None]
+
+
 async def test_cache_survives_a_restart(make_settings: SettingsFactory, llm: StandinLLM) -> None:
     llm.push("[FINAL SCORE]: 44")
     async with serving(make_settings()) as judge:
@@ -240,8 +284,7 @@ async def test_concurrency_cap_per_backend(make_settings: SettingsFactory, llm: 
 async def test_instructs_file_is_used(
     make_settings: SettingsFactory, llm: StandinLLM, tmp_path: Path
 ) -> None:
-    path = tmp_path / "instructs.json"
-    path.write_text('{"judge_instruct_vis": "VIS PROMPT", "judge_instruct_task": "TASK PROMPT"}')
+    path = instructs_file(tmp_path)
     async with serving(make_settings(instructs=path)) as judge:
         await judge.post("/v1/judgements", json=visual_body(), headers=AUTH)
         await judge.post("/v1/judgements", json=task_body("T1"), headers=AUTH)
@@ -250,4 +293,27 @@ async def test_instructs_file_is_used(
         ["VIS PROMPT"],
         ["TASK PROMPT\n[PLOT TASK]:\nT1"],
     ]
+    assert [sent.system for sent in llm.requests] == [None, None]
     assert health["instructions"] == str(path)
+    assert health["instructions_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert health["system_message"] is False
+
+
+@pytest.mark.parametrize(("backend", "temperature"), [("openai", 0.0), ("anthropic", None)])
+async def test_health_reports_what_a_run_records(
+    make_settings: SettingsFactory, tmp_path: Path, backend: str, temperature: float | None
+) -> None:
+    path = instructs_file(tmp_path, system_prompt="You write plotting code.")
+    async with serving(make_settings(backend=backend, model="judge-model")) as judge:
+        default = (await judge.get("/healthz")).json()
+    settings = make_settings(backend=backend, model="judge-model", instructs=path, max_tokens=700)
+    async with serving(settings) as judge:
+        configured = (await judge.get("/healthz")).json()
+    assert default["instructions"] == "default"
+    assert default["instructions_sha256"] == DEFAULT_INSTRUCTIONS.sha256
+    assert default["system_message"] is False
+    assert (default["temperature"], default["max_tokens"]) == (temperature, 3000)
+    assert configured["instructions_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert configured["system_message"] is True
+    assert (configured["temperature"], configured["max_tokens"]) == (temperature, 700)
+    assert {"backend", "model", "judge", "base_url", "cache_entries", "concurrency"} <= set(default)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -42,6 +43,10 @@ PNG_B64 = "iVBORw0KGgo="  # structure only: these tests never decode images
         ("101", None),  # off the 0-100 scale: not a score, never clamped
         ("-5", None),
         ("[FINAL SCORE]: 150", None),
+        # never an exception (a 500 whose reply is already cached would fail for ever)
+        ("\x1c42", None),
+        ("9" * 5000, None),
+        ("[FINAL SCORE]: " + "9" * 5000, None),
     ],
 )
 def test_parse_score(reply: str, score: int | None) -> None:
@@ -81,7 +86,32 @@ def test_upstream_instructs_file_swaps_in_the_paper_text() -> None:
     instructions = load_instructions(UPSTREAM_INSTRUCTS)
     assert instructions.visual == upstream["judge_instruct_vis"]
     assert instructions.task == upstream["judge_instruct_task"]
+    assert instructions.system == upstream["system_prompt"]
     assert instructions.source == str(UPSTREAM_INSTRUCTS)
+    assert instructions.sha256 == hashlib.sha256(UPSTREAM_INSTRUCTS.read_bytes()).hexdigest()
+
+
+def test_system_prompt_of_the_instructs_file(tmp_path: Path) -> None:
+    texts = {"judge_instruct_vis": "rate it", "judge_instruct_task": "rate the task"}
+    with_system, without, null = (tmp_path / f"{name}.json" for name in ("sys", "none", "null"))
+    with_system.write_text(json.dumps({"system_prompt": "You write plots.", **texts}))
+    without.write_text(json.dumps(texts))
+    null.write_text(json.dumps({"system_prompt": None, **texts}))
+    assert load_instructions(with_system).system == "You write plots."
+    assert load_instructions(without).system is None
+    assert load_instructions(null).system is None
+    assert DEFAULT_INSTRUCTIONS.system is None
+    assert load_instructions(with_system).sha256 != load_instructions(without).sha256
+
+
+def test_default_instructions_hash_is_that_of_their_canonical_json(tmp_path: Path) -> None:
+    defaults = DEFAULT_INSTRUCTIONS
+    texts = {"judge_instruct_vis": defaults.visual, "judge_instruct_task": defaults.task}
+    path = tmp_path / "defaults.json"
+    canonical = json.dumps(texts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    path.write_bytes(canonical.encode())
+    assert load_instructions(path).sha256 == defaults.sha256
+    assert defaults.sha256 == hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def test_instructs_file_errors_name_the_variable(tmp_path: Path) -> None:
@@ -89,8 +119,13 @@ def test_instructs_file_errors_name_the_variable(tmp_path: Path) -> None:
     missing_key.write_text(json.dumps({"judge_instruct_vis": "rate it"}))
     not_json = tmp_path / "broken.json"
     not_json.write_text("{")
+    bad_system = tmp_path / "bad-system.json"
+    bad_system.write_text(
+        json.dumps({"judge_instruct_vis": "v", "judge_instruct_task": "t", "system_prompt": 5})
+    )
     for path, words in [
         (missing_key, "judge_instruct_task"),
+        (bad_system, "system_prompt"),
         (not_json, "not a UTF-8 JSON file"),
         (tmp_path / "absent.json", "cannot read"),
     ]:

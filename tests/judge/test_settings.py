@@ -18,6 +18,7 @@ VARIABLES = [
     "OPENAI_API_KEY",
     "ANTHROPIC_API_KEY",
     "JUDGE_TEMPERATURE",
+    "JUDGE_MAX_TOKENS",
     "INSTRUCTS",
 ]
 
@@ -36,7 +37,14 @@ def test_openai_defaults_to_the_papers_judge(env: pytest.MonkeyPatch) -> None:
     assert settings.backend == "openai"
     assert settings.resolved_model == DEFAULT_OPENAI_MODEL == "gpt-4o-2024-05-13"
     assert settings.temperature == 0.0
+    assert settings.max_tokens == 3000  # the reference's cap
     assert settings.resolved_api_key == "sk-test"
+
+
+def test_max_tokens_from_the_environment(env: pytest.MonkeyPatch) -> None:
+    env.setenv("OPENAI_API_KEY", "sk-test")
+    env.setenv("JUDGE_MAX_TOKENS", "512")
+    assert load_settings().max_tokens == 512
 
 
 def test_empty_variables_count_as_unset(env: pytest.MonkeyPatch) -> None:
@@ -77,6 +85,7 @@ def test_judge_api_key_wins(env: pytest.MonkeyPatch) -> None:
             "JUDGE_TEMPERATURE cannot be used",
         ),
         ({"OPENAI_API_KEY": "k", "JUDGE_CONCURRENCY": "0"}, "JUDGE_CONCURRENCY: Input should be"),
+        ({"OPENAI_API_KEY": "k", "JUDGE_MAX_TOKENS": "0"}, "JUDGE_MAX_TOKENS: Input should be"),
     ],
 )
 def test_bad_configuration_names_the_variable(

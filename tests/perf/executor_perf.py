@@ -32,13 +32,15 @@ from orchestrator.executor.api import ExecutionRequest, ExecutionStatus
 
 CSV = "x,y,group\n" + "".join(f"{i},{(i * 37) % 23},{'ab'[i % 2]}\n" for i in range(200))
 LOAD = 'import pandas as pd\ndf = pd.read_csv("data.csv")\n'
+PNG = 'import plotly.io as pio\npio.renderers.default = "png"\n'  # as the bench's cells do
 SNIPPETS = {
     "mpl-line": "import matplotlib.pyplot as plt\nplt.plot(df.x, df.y)\nplt.title('line')\n",
     "mpl-hist": "import matplotlib.pyplot as plt\nplt.hist(df.y, bins=20)\n",
     "sns-box": "import seaborn as sns\nsns.boxplot(data=df, x='group', y='y')\n",
     "sns-scatter": "import seaborn as sns\nsns.scatterplot(data=df, x='x', y='y', hue='group')\n",
-    "plotly-bar": "import plotly.express as px\npx.bar(df.head(20), x='x', y='y').show()\n",
-    "plotly-line": "import plotly.express as px\npx.line(df, x='x', y='y', color='group').show()\n",
+    "plotly-bar": PNG + "import plotly.express as px\npx.bar(df.head(20), x='x', y='y').show()\n",
+    "plotly-line": PNG
+    + "import plotly.express as px\npx.line(df, x='x', y='y', color='group').show()\n",
 }
 # Shared by the floor and the docker-run baseline: render every figure to PNG bytes.
 RENDER = """

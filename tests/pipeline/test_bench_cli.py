@@ -84,15 +84,24 @@ def test_wrong_library_scores_zero_without_asking_the_judge(
         assert summary["stats"]["task"]["max"] == 0
 
 
-def test_no_judge_means_null_scores_and_not_judged(executor: LocalExecutor, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("protocol", "status", "ename"),
+    [
+        # the reference runs the cell anyway: its reset line finds no `plt`
+        ("ppb", ExecStatus.ERROR, "NameError"),
+        ("lenient", ExecStatus.NO_CODE, None),
+    ],
+)
+def test_no_judge_means_null_scores_and_not_judged(
+    executor: LocalExecutor, tmp_path: Path, protocol: str, status: ExecStatus, ename: str | None
+) -> None:
     with StandinLLM(default_reply="I cannot help with that.") as llm:
-        result = bench(
-            bench_env(f"{llm.url}/v1", llm.api_key, executor, None, tmp_path) | {"IDS": "7"}
-        )
+        env = bench_env(f"{llm.url}/v1", llm.api_key, executor, None, tmp_path)
+        result = bench(env | {"IDS": "7", "PROTOCOL": protocol})
         assert result.returncode == 0, result.stderr
         (record,) = records(only_run(tmp_path))
         assert record.execution is not None
-        assert record.execution.status == ExecStatus.NO_CODE
+        assert (record.execution.status, record.execution.ename) == (status, ename)
         assert record.task_score.score is None
         summary = Summary.model_validate_json((only_run(tmp_path) / "summary.json").read_text())
         assert not summary.judged

@@ -15,15 +15,22 @@ pytestmark = pytest.mark.docker
 REPLY = "```python\nimport matplotlib.pyplot as plt\nplt.plot([1, 2, 3])\n```"
 
 
+COLUMNS = {
+    "ppb": ("reference protocol", "Model", "Error", "rate", "Visual", "Task", "good", "bad"),
+    "lenient": ("Model", "Incorrect", "Visual", "Task", "code, %", "good, %", "bad, %"),
+}
+
+
+@pytest.mark.parametrize("protocol", list(COLUMNS))
 def test_the_closing_table_and_progress_are_whole_in_a_pipe(
-    executor: LocalExecutor, tmp_path: Path
+    executor: LocalExecutor, tmp_path: Path, protocol: str
 ) -> None:
     with StandinLLM(default_reply=REPLY) as llm:
         env = bench_env(f"{llm.url}/v1", llm.api_key, executor, None, tmp_path)
-        result = bench(env)
+        result = bench(env | {"PROTOCOL": protocol})
     assert result.returncode == 0, result.stderr
     assert "…" not in result.stdout and "…" not in result.stderr
-    for column in ("Model", "Incorrect", "Visual", "Task", "code, %", "good, %", "bad, %"):
+    for column in COLUMNS[protocol]:
         assert column in result.stdout
     assert "openai-compatible:standin-coder" in result.stdout
     assert "━" not in result.stderr  # plain progress lines, not a squeezed bar

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from judge.api import MAX_IMAGES
 from judge.client import JudgeClient, JudgeMisconfigured
-from orchestrator.bench import rejudge as rejudge_module
+from orchestrator.bench import resources as resources_module
 from orchestrator.bench.cli import run_stopping
 from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.models.providers import (
@@ -147,7 +147,7 @@ async def test_rejudge_stores_each_item_and_resumes_where_it_stopped(
     async with judge_service(tmp_path, backend) as judge:
         transport = judge._http._transport
         monkeypatch.setattr(
-            rejudge_module,
+            resources_module,  # where the run makes its judge client
             "JudgeClient",
             lambda url, token: JudgeClient(url, token, transport=transport, max_attempts=1),
         )

@@ -16,10 +16,11 @@ import pytest
 from judge.app import create_app
 from judge.client import JudgeClient
 from judge.settings import JudgeSettings
+from orchestrator.bench.cell import DEFAULT_LOADER
 from orchestrator.bench.data.dataset import BenchItem
-from orchestrator.bench.pipeline import DEFAULT_LOADER, Pipeline, StageLimits
-from orchestrator.bench.prompts import load_instructs
-from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
+from orchestrator.bench.instructs import DEFAULT_INSTRUCTS
+from orchestrator.bench.pipeline import Pipeline, StageLimits
+from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, Protocol, RunConfig
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.stats.summary import run_stats
 from orchestrator.client.executor_client import ExecutorClientError, ExecutorUnavailable
@@ -139,9 +140,10 @@ async def judge_service(tmp: Path, backend: FakeJudgeBackend) -> AsyncIterator[J
         yield client
 
 
-def run_config(items: list[BenchItem]) -> RunConfig:
+def run_config(items: list[BenchItem], protocol: Protocol = "lenient") -> RunConfig:
     return RunConfig(
         run_id="seams",
+        protocol=protocol,
         model=SPEC.alias,
         provider_model=SPEC.provider_model,
         library="matplotlib",
@@ -160,11 +162,12 @@ def pipeline(
     execute: ScriptedExecutions,
     judge: JudgeClient,
     items: list[BenchItem] = ITEMS,
+    protocol: Protocol = "lenient",  # test_ppb_protocol.py runs ppb through these seams
 ) -> Pipeline:
     return Pipeline(
-        config=run_config(items),
+        config=run_config(items, protocol),
         items=items,
-        instructs=load_instructs(None),
+        instructs=DEFAULT_INSTRUCTS,
         generator=generator,
         execute=execute,
         judge=judge,
@@ -199,9 +202,10 @@ async def test_each_outcome_is_recorded_and_only_real_results_are_scored(tmp_pat
     assert sorted(images for _, images in backend.calls) == [1, 2]  # task; visual, with truth
 
     (sent,) = [r for r in executions.requests if case_in(r.code) == OK]
-    assert sent.code.startswith(DEFAULT_LOADER) and sent.code.endswith(ok.code)
+    assert sent.code.endswith(DEFAULT_LOADER + ok.code)
     assert base64.b64decode(sent.files["data.csv"]) == item(OK).data_csv
-    assert (sent.library, sent.timeout_s) == ("matplotlib", 20)
+    assert (sent.library, sent.timeout_s, sent.capture) == ("matplotlib", 20, "all")
+    assert ok.imports_library
 
     for case, status, ename in [
         (ERROR, ExecStatus.ERROR, "KeyError"),
@@ -216,6 +220,7 @@ async def test_each_outcome_is_recorded_and_only_real_results_are_scored(tmp_pat
     no_code = stored[NO_CODE].execution
     assert no_code is not None and no_code.status == ExecStatus.NO_CODE
     assert stored[WRONG_LIBRARY].wrong_library
+    assert stored[WRONG_LIBRARY].imports_library is False
     assert stored[WRONG_LIBRARY].task_score.reason == "wrong library"
     assert executions.cases() == [OK, ERROR, TIMEOUT, INFRA, WRONG_LIBRARY]
 

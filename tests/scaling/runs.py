@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from orchestrator.bench.data.dataset import load_bench_dataset
+from orchestrator.bench.instructs import DEFAULT_INSTRUCTS
 from orchestrator.bench.models.providers import make_generator
 from orchestrator.bench.models.registry import Endpoint, resolve_model
 from orchestrator.bench.pipeline import ExecuteFn, Pipeline, StageLimits
-from orchestrator.bench.prompts import load_instructs
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.client.dispatch import Dispatcher
@@ -63,7 +63,7 @@ async def bench_run(
         pipeline = Pipeline(
             config=config,
             items=dataset.items,
-            instructs=load_instructs(None),
+            instructs=DEFAULT_INSTRUCTS,
             generator=generator,
             execute=execute,
             judge=None,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from judge.backends import Backend, BackendOptions
+from judge.backends import Backend, BackendOptions, Sampling
 from orchestrator.common.retrying import RetryableFailure
 
 OPTIONS = BackendOptions(model="fake-judge", max_attempts=1, retry_base_wait_s=0.0)
@@ -26,10 +26,10 @@ class FakeJudgeBackend(Backend):
         self.closed = False
 
     @property
-    def sampling(self) -> dict[str, object]:
-        return {"temperature": self.options.temperature}
+    def sampling(self) -> Sampling:
+        return {"temperature": self.options.temperature, "max_tokens": self.options.max_tokens}
 
-    async def _send(self, prompt: str, images: Sequence[bytes]) -> str:
+    async def _send(self, prompt: str, images: Sequence[bytes], system: str | None) -> str:
         self.calls.append((prompt, len(images)))
         if not self.available:
             raise RetryableFailure("HTTP 503: the scripted judge model is down")

@@ -1,5 +1,6 @@
 # Imports the plotting stack and draws once with each library, so the first real cell
-# does not pay for it; the server wipes the user namespace afterwards.
+# does not pay for it; the server wipes the user namespace afterwards. Plotly's renderer is
+# left as a fresh kernel has it (no PNG from fig.show()): a cell that wants PNGs sets it.
 
 
 def warmup() -> None:
@@ -15,8 +16,6 @@ def warmup() -> None:
     import scipy  # noqa: F401
     import seaborn  # noqa: F401
 
-    pio.renderers.default = "png"
-    pio.kaleido.scope.default_format = "png"
     pio.to_image(go.Figure(go.Scatter(x=[0, 1], y=[0, 1])), format="png")  # starts kaleido
     plt.figure()
     plt.plot([0, 1])

@@ -75,7 +75,9 @@ class ModelSpec:
     model_id: str
     concurrency: int  # requests in flight at once against this provider
     timeout_s: float = 180.0  # one request, before it counts as a timeout and is retried
-    max_output_tokens: int = 4096  # Anthropic requires a cap; a reply that hits it is marked
+    # The reference's cap for API models (its OpenAI and Together engines); a reply that
+    # hits it is marked. Anthropic requires one.
+    max_output_tokens: int = 3000
     served_locally: bool = False  # the bench starts the local llama.cpp server for it
 
     @property

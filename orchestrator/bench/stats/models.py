@@ -1,4 +1,9 @@
-"""The shape of results/<run-id>/summary.json (computed in orchestrator.bench.stats.summary)."""
+"""The shape of results/<run-id>/summary.json (computed in orchestrator.bench.stats.summary).
+
+Two sets of figures: `stats`, `per_repeat` and `across_repeats` are the project's own
+(`RunStats`: floats, percentages, unparsed replies left out); `reference` holds the figures
+of the reference's `calculate_stats` with its formulas and rounding (`ReferenceStats`).
+"""
 
 from __future__ import annotations
 
@@ -20,6 +25,8 @@ class ScoreStats(BaseModel):
 
 
 class RunStats(BaseModel):
+    """The project's own figures."""
+
     items: int  # items in the statistics (outcome "done")
     infra_errors: int  # excluded from every figure below
     failed: int = 0  # outcome `failed`: excluded too, listed in Summary.failed_items
@@ -29,6 +36,35 @@ class RunStats(BaseModel):
     mean_generation_s: float | None
     visual: ScoreStats
     task: ScoreStats
+
+
+class ReferenceScores(BaseModel):
+    """One score as the reference's `calculate_stats_by_type` gives it."""
+
+    mean: int | None  # int() of the mean: truncated, not rounded
+    median: int | None  # int() of the median
+    good: float | None  # fraction of the items with score >= 75, rounded to 2 places
+    bad: float | None  # fraction with score <= 25, rounded to 2 places
+    min: int | None
+    max: int | None
+    num_scored_items: int  # items these figures are over
+    unparsed: int  # judge replies without a parsable score: 0 in ppb, left out in lenient
+    not_scored: int  # items without a score for another reason: 0 in ppb, left out in lenient
+
+
+class ReferenceStats(BaseModel):
+    """The reference's `calculate_stats`, its key names kept, under the run's protocol."""
+
+    items: int  # items in the statistics (outcome "done"), as in RunStats
+    no_plots: int  # items with no generated image
+    wrong_libs: int
+    error_number: int  # items whose execution had an error (the protocol decides which)
+    error_rate: float | None  # error_number / items, rounded to 3 places
+    response_mean_length_symb: float | None  # mean len(response), rounded to 0 places
+    task_mean_length_symb: float | None  # mean len of the user prompt, rounded to 0 places
+    time_used_per_item: float | None  # mean generation time, s, rounded to 1 place
+    visual: ReferenceScores | None  # None: not judged
+    task: ReferenceScores | None
 
 
 class MeanSd(BaseModel):
@@ -51,11 +87,14 @@ class FailedItem(BaseModel):
 class Summary(BaseModel):
     run_id: str
     config: RunConfig
-    stats: RunStats  # over all repeats pooled
+    stats: RunStats  # the project's figures, over all repeats pooled
     per_repeat: list[RunStats]
     # For REPEATS > 1: mean ± sd across repeats of each headline figure, keyed like
     # "incorrect_code_pct", "visual.mean", "task.good_pct".
     across_repeats: dict[str, MeanSd]
     judged: bool  # False: "not judged" (no judge was configured)
+    # The reference's figures, all repeats pooled; None in a summary.json written before
+    # they existed (`python -m orchestrator.bench stats <run_dir>` recomputes it).
+    reference: ReferenceStats | None = None
     executors: dict[str, ExecutorFigures] = {}  # executor URL -> its share of the run
     failed_items: list[FailedItem] = []  # outcome `failed`, retried only with --retry-failed

@@ -1,27 +1,48 @@
-"""The paper's statistics of a run, computed from its item records (summary.json).
+"""The statistics of a run, computed from its item records (summary.json).
 
 The reference is `VisJudge.calculate_stats` / `calculate_stats_by_type` in
-JetBrains-Research/PandasPlotBench (plotting_benchmark/vis_judge.py). Formulas, over the
-items in the statistics (N = the last record of each item per repeat whose outcome is
-`done`; `infra_error` and `failed` items are left out of every figure and only counted,
-the `failed` ones listed with their reason):
+JetBrains-Research/PandasPlotBench (plotting_benchmark/vis_judge.py). summary.json holds two
+sets of figures over the same items: `reference` (`reference_stats`, the reference's
+formulas and rounding) and `stats` (`run_stats`, the project's own). The items in the
+statistics, N, are the last record of each item per repeat whose outcome is `done`.
+`infra_error` and `failed` items are left out of every figure of both sets and only counted
+(the `failed` ones listed with their reason): an endpoint that failed, or a request nobody
+could serve, is not the model's outcome. The reference has no such items.
 
-- incorrect code % = 100 * (items that produced no plot) / N. "No plot": no generated PNG.
-- error count = items whose execution status is not `ok` (error, timeout, oom, crashed, and
-  `no_code`, the reply without a code block).
-- wrong-library count = items whose code does not import the target library.
-- mean generation time = mean of the per-item generation time in seconds.
-- per score (visual, task), each item is first given one of three states:
-  * not scored: visual only, the item has no reference image (a null, never 0); or no judge
-    was configured for the run ("not judged");
+Each score (visual, task) of a `done` item is first given one of four states:
+  * not scored: visual only, the item has no reference image; or no judge was configured
+    for the run ("not judged");
   * scored 0: the code did not import the target library, or it produced no plot (the
     reference's rule: the judge is not asked);
   * scored n: the judge's parsed score;
   * unparsed: the judge replied but its reply had no parsable score.
-  Over the S scored items: mean, median, good % = 100 * #(score >= 75) / S, bad % =
-  100 * #(score <= 25) / S, min, max; all null when S = 0.
 
-Deliberate differences from the reference, with the reason:
+`reference`, as the reference computes it:
+
+- no_plots = items with no generated PNG; wrong_libs = items whose code does not import the
+  target library; error_number = items whose execution had an error: in ppb status error,
+  timeout, oom or crashed; in lenient any status other than `ok` (`no_code` and a missing
+  execution too). error_rate = error_number / N, rounded to 3 places (the reference divides
+  by its scored items, which after filling missing scores with 0 are all N items).
+- response_mean_length_symb = mean len(response); task_mean_length_symb = mean len of the
+  user prompt (the reference's "task" is the whole user prompt), both rounded to 0 places;
+  time_used_per_item = mean generation time, rounded to 1 place.
+- per score: in ppb every item is scored, unparsed and not-scored items count 0 (the
+  reference fills missing scores with 0); in lenient they are left out. Over those items:
+  mean and median are int() of the mean and median (truncation), good = #(score >= 75) / S
+  and bad = #(score <= 25) / S rounded to 2 places, min, max; all null when S = 0, and the
+  whole score null when the run was not judged (no zeros invented). Rounding is numpy's
+  (`reference_round`), as the reference rounds numpy floats.
+
+`stats`, the project's own figures (mean ± sd across repeats only for these):
+
+- incorrect code % = 100 * (items that produced no plot) / N.
+- error count = items whose execution status is not `ok`, `no_code` included.
+- wrong-library count, mean generation time (not rounded).
+- per score, over the S items scored n or 0: mean, median, good % = 100 * #(score >= 75) /
+  S, bad % = 100 * #(score <= 25) / S, min, max; all null when S = 0.
+
+Deliberate differences of `stats` from the reference, with the reason:
 
 - Unparsed judge replies are left out of the score figures and counted as `unparsed`. The
   reference fills them with 0 before counting (so its own `unparsed` is always 0), which
@@ -48,11 +69,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
+from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, Protocol, RunConfig
 from orchestrator.bench.stats.models import (
     ExecutorFigures,
     FailedItem,
     MeanSd,
+    ReferenceScores,
+    ReferenceStats,
     RunStats,
     ScoreStats,
     Summary,
@@ -62,6 +85,7 @@ GOOD_SCORE = 75
 BAD_SCORE = 25
 ScoreKind = Literal["visual", "task"]
 ScoreState = Literal["scored", "unparsed", "not_scored"]
+PPB_ERRORS = frozenset({ExecStatus.ERROR, ExecStatus.TIMEOUT, ExecStatus.OOM, ExecStatus.CRASHED})
 HEADLINE_FIGURES = (
     "incorrect_code_pct",
     "error_count",
@@ -112,6 +136,12 @@ def final_records(records: Iterable[ItemRecord]) -> list[ItemRecord]:
     return list(latest.values())
 
 
+def had_error(record: ItemRecord, protocol: Protocol) -> bool:
+    """Whether the item's execution had an error, by the protocol's rule (module docstring)."""
+    status = None if record.execution is None else record.execution.status
+    return status in PPB_ERRORS if protocol == "ppb" else status != ExecStatus.OK
+
+
 def score_stats(scores: Sequence[ItemScore]) -> ScoreStats:
     values = [s.value for s in scores if s.state == "scored" and s.value is not None]
     unparsed = sum(s.state == "unparsed" for s in scores)
@@ -151,11 +181,68 @@ def run_stats(records: Iterable[ItemRecord], *, judged: bool) -> RunStats:
         infra_errors=sum(r.outcome == ItemOutcome.INFRA_ERROR for r in latest),
         failed=sum(r.outcome == ItemOutcome.FAILED for r in latest),
         incorrect_code_pct=100 * sum(not r.images for r in done) / n if n else 0.0,
-        error_count=sum(r.execution is None or r.execution.status != ExecStatus.OK for r in done),
+        error_count=sum(had_error(r, "lenient") for r in done),
         wrong_library_count=sum(r.wrong_library for r in done),
         mean_generation_s=statistics.fmean(r.timings.generation_s for r in done) if n else None,
         visual=score_stats([item_score(r, "visual", judged=judged) for r in done]),
         task=score_stats([item_score(r, "task", judged=judged) for r in done]),
+    )
+
+
+def reference_round(value: float, places: int) -> float:
+    """numpy's rounding (scale, round half to even, scale back), which the reference gets
+    from rounding numpy floats; Python's round(value, places) differs on some ties."""
+    scale = 10.0**places
+    return round(value * scale) / scale
+
+
+def reference_scores(scores: Sequence[ItemScore], protocol: Protocol) -> ReferenceScores:
+    # Only a `scored` state has a value (0 for no plot or wrong library).
+    if protocol == "ppb":
+        values = [s.value or 0 for s in scores]
+    else:
+        values = [s.value for s in scores if s.value is not None]
+    n = len(values)
+    return ReferenceScores(
+        mean=int(statistics.fmean(values)) if n else None,
+        median=int(statistics.median(values)) if n else None,
+        good=reference_round(sum(v >= GOOD_SCORE for v in values) / n, 2) if n else None,
+        bad=reference_round(sum(v <= BAD_SCORE for v in values) / n, 2) if n else None,
+        min=min(values, default=None),
+        max=max(values, default=None),
+        num_scored_items=n,
+        unparsed=sum(s.state == "unparsed" for s in scores),
+        not_scored=sum(s.state == "not_scored" for s in scores),
+    )
+
+
+def reference_stats(
+    records: Iterable[ItemRecord], protocol: Protocol, *, judged: bool
+) -> ReferenceStats:
+    """The reference's figures over records (deduplicated with `final_records` first)."""
+    done = [r for r in final_records(records) if r.outcome == ItemOutcome.DONE]
+    n = len(done)
+    errors = sum(had_error(r, protocol) for r in done)
+
+    def mean(values: Iterable[float], places: int) -> float | None:
+        return reference_round(statistics.fmean(values), places) if n else None
+
+    def scores(kind: ScoreKind) -> ReferenceScores | None:
+        if not judged:
+            return None
+        return reference_scores([item_score(r, kind, judged=True) for r in done], protocol)
+
+    return ReferenceStats(
+        items=n,
+        no_plots=sum(not r.images for r in done),
+        wrong_libs=sum(r.wrong_library for r in done),
+        error_number=errors,
+        error_rate=reference_round(errors / n, 3) if n else None,
+        response_mean_length_symb=mean((len(r.response) for r in done), 0),
+        task_mean_length_symb=mean((len(r.prompt.user) for r in done), 0),
+        time_used_per_item=mean((r.timings.generation_s for r in done), 1),
+        visual=scores("visual"),
+        task=scores("task"),
     )
 
 
@@ -180,6 +267,7 @@ def build_summary(config: RunConfig, records: Iterable[ItemRecord]) -> Summary:
         per_repeat=per_repeat,
         across_repeats=across_repeats(per_repeat) if len(per_repeat) > 1 else {},
         judged=judged,
+        reference=reference_stats(latest, config.protocol, judged=judged),
         executors=executor_figures(latest),
         failed_items=[
             FailedItem(item_id=r.item_id, repeat=r.repeat, reason=r.failure or "no reason stored")

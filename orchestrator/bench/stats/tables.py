@@ -1,7 +1,11 @@
 """rich tables of run summaries, in the layout of the paper's tables.
 
-`run_table` is the closing table of one run: a Table I row (incorrect code %, then mean,
-good % and bad % of the visual and the task score) followed by the counts behind it.
+`run_table` is the closing table of one run. In the ppb protocol it shows the `reference`
+figures in the paper's Table I layout (error rate, then the integer mean and the good and
+bad fractions of the visual and the task score) and the counts behind them; in lenient the
+project's figures (incorrect code %, mean, good % and bad %), with a note that they are not
+comparable with the paper. Lines under it say when the run's instructions are not the
+reference's or are unknown, and name the judge when the run recorded it.
 `comparison_table` puts several runs side by side, one row each, in the style of Tables
 I-III: the setting that differs between the runs (model, library, descriptor, task variant)
 gets a column. A run with repeats shows "mean ± sd" across its repeats; a single run shows
@@ -12,10 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
-from orchestrator.bench.stats.models import RunStats, ScoreStats, Summary
+from orchestrator.bench.records import RunConfig
+from orchestrator.bench.stats.models import (
+    ReferenceScores,
+    ReferenceStats,
+    RunStats,
+    ScoreStats,
+    Summary,
+)
 from orchestrator.bench.stats.summary import figure
 
 TABLE_I_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -27,7 +39,16 @@ TABLE_I_COLUMNS: tuple[tuple[str, str], ...] = (
     ("Task\ngood, %", "task.good_pct"),
     ("Task\nbad, %", "task.bad_pct"),
 )
+PAPER_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Visual\nmean", "visual", "mean"),
+    ("Visual\ngood", "visual", "good"),
+    ("Visual\nbad", "visual", "bad"),
+    ("Task\nmean", "task", "mean"),
+    ("Task\ngood", "task", "good"),
+    ("Task\nbad", "task", "bad"),
+)
 SETTING_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("Protocol", "protocol"),
     ("Library", "library"),
     ("Descriptor", "descriptor"),
     ("Task", "task_variant"),
@@ -38,17 +59,138 @@ MISSING = "-"
 def run_table(summary: Summary) -> Group:
     """The closing table of one run."""
     config = summary.config
-    table = Table(title=f"PandasPlotBench: {config.model} ({config.library})")
-    table.add_column("Model")
-    for header, _ in TABLE_I_COLUMNS:
-        table.add_column(header, justify="right")
-    table.add_row(config.model, *(_cell(summary, name) for _, name in TABLE_I_COLUMNS))
-    parts: list[Table] = [table, _counts_table(summary), _scores_table(summary)]
+    reference = summary.reference
+    parts: list[RenderableType]
+    if config.protocol == "ppb" and reference is not None:
+        parts = [
+            _paper_table(summary, reference),
+            _reference_counts_table(summary, reference),
+            _reference_scores_table(summary, reference),
+        ]
+    else:
+        table = Table(title=f"PandasPlotBench: {config.model} ({config.library})")
+        table.add_column("Model")
+        for header, _ in TABLE_I_COLUMNS:
+            table.add_column(header, justify="right")
+        table.add_row(config.model, *(_cell(summary, name) for _, name in TABLE_I_COLUMNS))
+        parts = [table, _counts_table(summary), _project_scores_table(summary)]
     if summary.executors:
         parts.append(_executors_table(summary))
     if summary.failed_items:
         parts.append(_failed_table(summary))
+    parts.extend(Text(line) for line in notes(summary))
     return Group(*parts)
+
+
+def notes(summary: Summary) -> list[str]:
+    """The lines under the closing table: protocol, instructions, judge."""
+    config = summary.config
+    lines: list[str] = []
+    if config.protocol == "lenient":
+        lines.append(
+            "Lenient protocol (this project's own rules): the numbers are not comparable "
+            "with the paper."
+        )
+    elif summary.reference is None:
+        lines.append(
+            "summary.json predates the reference figures: `python -m orchestrator.bench "
+            "stats <run_dir>` recomputes them."
+        )
+    instructs = _instructs_note(config)
+    if instructs is not None:
+        lines.append(instructs)
+    if config.judge_info is not None:
+        info = config.judge_info
+        parameters = ", ".join(f"{k}={v}" for k, v in sorted(info.parameters.items()))
+        lines.append(
+            f"Judge: {info.judge}"
+            + (f" ({parameters})" if parameters else "")
+            + f", instructions {info.instructions}"
+        )
+    return lines
+
+
+def _instructs_note(config: RunConfig) -> str | None:
+    instructs = config.instructs
+    if instructs is None:
+        return (
+            "Instructions: unknown (the run did not record them); the numbers may not be "
+            "comparable with the paper."
+        )
+    if not instructs.reference:
+        return (
+            f"Instructions: {instructs.name} (sha256 {instructs.sha256[:12]}), not the "
+            "reference's: the numbers are not comparable with the paper."
+        )
+    return None
+
+
+def _paper_table(summary: Summary, reference: ReferenceStats) -> Table:
+    config = summary.config
+    repeats = len(summary.per_repeat)
+    pooled = f", {repeats} repeats pooled" if repeats > 1 else ""
+    table = Table(
+        title=f"PandasPlotBench, reference protocol (the paper's Table I{pooled}): "
+        f"{config.model} ({config.library})"
+    )
+    table.add_column("Model")
+    table.add_column("Error\nrate", justify="right")
+    for header, _, _ in PAPER_COLUMNS:
+        table.add_column(header, justify="right")
+    error_rate = MISSING if reference.error_rate is None else f"{reference.error_rate:.3f}"
+    table.add_row(
+        config.model,
+        error_rate,
+        *(_reference_value(getattr(reference, kind), field) for _, kind, field in PAPER_COLUMNS),
+    )
+    return table
+
+
+def _reference_value(scores: ReferenceScores | None, field: str) -> str:
+    if scores is None:
+        return "not judged"
+    value = getattr(scores, field)
+    if value is None:
+        return MISSING
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def _reference_counts_table(summary: Summary, reference: ReferenceStats) -> Table:
+    def number(value: float | None, places: int) -> str:
+        return MISSING if value is None else f"{value:.{places}f}"
+
+    return _figures_table(
+        summary,
+        (
+            ("no plots", str(reference.no_plots)),
+            ("execution errors", str(reference.error_number)),
+            ("wrong library", str(reference.wrong_libs)),
+            ("mean response length, chars", number(reference.response_mean_length_symb, 0)),
+            ("mean task length, chars", number(reference.task_mean_length_symb, 0)),
+            ("time per item, s", number(reference.time_used_per_item, 1)),
+        ),
+    )
+
+
+def _reference_scores_table(summary: Summary, reference: ReferenceStats) -> Table:
+    return _scores_table(
+        summary,
+        [
+            (
+                label,
+                _reference_value(reference.visual, field),
+                _reference_value(reference.task, field),
+            )
+            for label, field in (
+                ("median", "median"),
+                ("min", "min"),
+                ("max", "max"),
+                ("scored", "num_scored_items"),
+                ("unparsed (scored 0)", "unparsed"),
+                ("not scored (scored 0)", "not_scored"),
+            )
+        ],
+    )
 
 
 def _failed_table(summary: Summary) -> Table:
@@ -113,39 +255,59 @@ def _items_cell(summary: Summary) -> str:
 
 def _counts_table(summary: Summary) -> Table:
     stats: RunStats = summary.stats
+    mean_s = stats.mean_generation_s
+    return _figures_table(
+        summary,
+        (
+            ("execution errors", str(stats.error_count)),
+            ("wrong library", str(stats.wrong_library_count)),
+            ("mean generation time, s", MISSING if mean_s is None else f"{mean_s:.1f}"),
+        ),
+    )
+
+
+def _figures_table(summary: Summary, rows: Sequence[tuple[str, str]]) -> Table:
+    """The items in and out of the statistics, then `rows`."""
+    stats = summary.stats
     table = Table(title="Items", show_header=False)
     table.add_column("figure")
     table.add_column("value", justify="right")
-    mean_s = stats.mean_generation_s
-    rows = (
+    for label, value in (
         ("in the statistics", str(stats.items)),
         ("repeats", str(len(summary.per_repeat))),
         ("infrastructure errors (excluded)", str(stats.infra_errors)),
         ("failed (excluded, not retried)", str(stats.failed)),
-        ("execution errors", str(stats.error_count)),
-        ("wrong library", str(stats.wrong_library_count)),
-        ("mean generation time, s", MISSING if mean_s is None else f"{mean_s:.1f}"),
-    )
-    for label, value in rows:
+        *rows,
+    ):
         table.add_row(label, value)
     return table
 
 
-def _scores_table(summary: Summary) -> Table:
+def _project_scores_table(summary: Summary) -> Table:
+    visual, task = summary.stats.visual, summary.stats.task
+    return _scores_table(
+        summary,
+        [
+            (label, _score_value(visual, field), _score_value(task, field))
+            for label, field in (
+                ("median", "median"),
+                ("min", "min"),
+                ("max", "max"),
+                ("scored", "scored"),
+                ("unparsed", "unparsed"),
+                ("not scored", "not_scored"),
+            )
+        ],
+    )
+
+
+def _scores_table(summary: Summary, rows: Sequence[tuple[str, str, str]]) -> Table:
     table = Table(title="Scores" if summary.judged else "Scores: not judged")
     table.add_column("")
     table.add_column("visual", justify="right")
     table.add_column("task", justify="right")
-    visual, task = summary.stats.visual, summary.stats.task
-    for label, field in (
-        ("median", "median"),
-        ("min", "min"),
-        ("max", "max"),
-        ("scored", "scored"),
-        ("unparsed", "unparsed"),
-        ("not scored", "not_scored"),
-    ):
-        table.add_row(label, _score_value(visual, field), _score_value(task, field))
+    for row in rows:
+        table.add_row(*row)
     return table
 
 

@@ -58,7 +58,7 @@ class DockerSandbox(Sandbox):
         return result
 
     async def _post(self, request: ExecutionRequest) -> ExecutionResult:
-        body = request.model_dump_json(include={"code", "files", "library", "timeout_s"})
+        body = request.model_dump_json(include={"code", "files", "library", "timeout_s", "capture"})
         async with (
             self.http() as client,
             client.stream(
