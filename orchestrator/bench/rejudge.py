@@ -17,7 +17,7 @@ from orchestrator.bench.finish import finish
 from orchestrator.bench.pipeline import judge_plots
 from orchestrator.bench.progress import progress_bars
 from orchestrator.bench.records import ItemOutcome, ItemRecord
-from orchestrator.bench.resources import judge_service
+from orchestrator.bench.resources import describe_judge, judge_service
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import BenchSettings, UsageError
 
@@ -50,6 +50,7 @@ async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
                 "re-judging needs a judge: JUDGE_URL and JUDGE_TOKEN, or a judge backend's "
                 "key such as OPENAI_API_KEY (README, Judging)"
             )
+        info = await describe_judge(judge, started_by_run=settings.judge_url is None)
         bar = progress.add_task("judge", total=len(todo))
 
         async def one(record: ItemRecord) -> None:
@@ -79,6 +80,6 @@ async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
             "rejudge command again to continue"
         )
     store.merge_rejudged([rejudged.get(key, record) for key, record in records.items()])
-    config = store.read_config().model_copy(update={"judge": settings.judge_url})
+    config = store.read_config().model_copy(update={"judge": info.url, "judge_info": info})
     store.write_config(config)
     return finish(store)

@@ -16,6 +16,7 @@ from orchestrator.bench.models.local.fetch import local_model_path
 from orchestrator.bench.models.local.server import LocalModelServer
 from orchestrator.bench.models.registry import Endpoint, ModelSpec
 from orchestrator.bench.progress import console
+from orchestrator.bench.records import JudgeInfo
 from orchestrator.bench.settings import BenchSettings, UsageError
 from orchestrator.client.dispatch import Dispatcher
 from orchestrator.client.executors_setting import resolve_executors
@@ -73,3 +74,18 @@ async def judge_service(
     with LocalJudge(run_dir / "logs" / "judge.log", instructs=instructs) as local:
         async with JudgeClient(local.url, local.token) as client:
             yield client
+
+
+async def describe_judge(judge: JudgeClient, *, started_by_run: bool) -> JudgeInfo:
+    """The judge as its service reports itself, for the run's config.json."""
+    health = await judge.health()
+    parameters: dict[str, float | int | str] = {"max_tokens": health.max_tokens}
+    if health.temperature is not None:
+        parameters["temperature"] = health.temperature
+    return JudgeInfo(
+        url=judge.base_url,
+        judge=health.judge,
+        parameters=parameters,
+        instructions=f"{health.instructions} (sha256 {health.instructions_sha256})",
+        started_by_run=started_by_run,
+    )

@@ -8,7 +8,6 @@ from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
-from judge.client import JudgeClient
 from orchestrator.bench.data.dataset import (
     BenchDataset,
     BenchItem,
@@ -25,16 +24,16 @@ from orchestrator.bench.models.registry import ModelSpec, resolve_model
 from orchestrator.bench.pipeline import Pipeline, StageLimits
 from orchestrator.bench.progress import console, progress_bars, show_executors
 from orchestrator.bench.provenance import collect_provenance
-from orchestrator.bench.records import JudgeInfo, RunConfig
-from orchestrator.bench.resources import executors, judge_service, model_endpoint
+from orchestrator.bench.records import RunConfig
+from orchestrator.bench.resources import describe_judge, executors, judge_service, model_endpoint
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import BenchSettings, UsageError, default_run_id
 
 
 async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> Path:
     spec = model_spec(settings)
-    instructs = load_instructs(settings.instructs, settings.dataset)
     dataset = load_bench_dataset(settings.dataset)
+    instructs = load_instructs(settings.instructs, settings.dataset)
     if report := dataset.skipped_report():
         console.print(f"[yellow]{report}")
     items = select_items(
@@ -53,7 +52,8 @@ async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> P
             judge_service(settings, store.run_dir, judge_instructs(settings, store.run_dir))
         )
         if judge is not None:
-            config = config.model_copy(update={"judge_info": await judge_info(judge, settings)})
+            info = await describe_judge(judge, started_by_run=settings.judge_url is None)
+            config = config.model_copy(update={"judge": judge.base_url, "judge_info": info})
             store.write_config(config)
         dispatcher = await stack.enter_async_context(executors(settings, store.run_dir))
         endpoint = await stack.enter_async_context(model_endpoint(spec))
@@ -104,20 +104,6 @@ def judge_instructs(settings: BenchSettings, run_dir: Path) -> Path | None:
     copy = run_dir / "instructs.json"
     copy.write_bytes(reference_bytes(settings.dataset))
     return copy
-
-
-async def judge_info(judge: JudgeClient, settings: BenchSettings) -> JudgeInfo:
-    health = await judge.health()
-    parameters: dict[str, float | int | str] = {"max_tokens": health.max_tokens}
-    if health.temperature is not None:
-        parameters["temperature"] = health.temperature
-    return JudgeInfo(
-        url=judge.base_url,
-        judge=health.judge,
-        parameters=parameters,
-        instructions=f"{health.instructions} (sha256 {health.instructions_sha256})",
-        started_by_run=settings.judge_url is None,
-    )
 
 
 def open_run(

@@ -161,6 +161,7 @@ def test_bad_settings_fail_with_a_clear_message(
         "OPENAI_COMPATIBLE_BASE_URL": "http://127.0.0.1:9/v1",
         "OPENAI_COMPATIBLE_API_KEY": "x",
         "DATASET": str(FIXTURE_DATASET),
+        "INSTRUCTS": "builtin",
         "EXECUTORS": "http://127.0.0.1:9",
         "EXECUTOR_TOKEN": "x",
         "RESULTS_DIR": str(tmp_path),

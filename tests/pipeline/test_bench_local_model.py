@@ -39,6 +39,8 @@ def test_llama_70b_path_with_the_local_server_standing_in(
     dataset, ids = (OFFLINE_COPY, "2") if OFFLINE_COPY.is_dir() else (FIXTURE_DATASET, "3")
     env = bench_env(local_llm.base_url, "local", executor, judge_service, tmp_path)
     settings = {"DATASET": str(dataset), "IDS": ids, "MODEL": "llama-70b"}
+    if OFFLINE_COPY.is_dir():  # it carries the reference's instructions: the default
+        settings["INSTRUCTS"] = ""
     result = bench(env | settings, timeout_s=1500)  # ~1 min unloaded; CPU-bound on 2 cores
     assert result.returncode == 0, result.stderr
     stored = records(only_run(tmp_path))
@@ -50,5 +52,10 @@ def test_llama_70b_path_with_the_local_server_standing_in(
         assert record.execution is not None
     summary = Summary.model_validate_json((only_run(tmp_path) / "summary.json").read_text())
     assert summary.stats.items == len(stored)
+    config = summary.config
+    assert config.protocol == "ppb" and summary.reference is not None
+    assert config.instructs is not None and config.instructs.reference is OFFLINE_COPY.is_dir()
+    assert config.provenance is not None and config.provenance.dataset.startswith("sha256:")
+    assert config.provenance.sandbox_packages.get("numpy") == "1.26.4"
     assert summary.stats.mean_generation_s and summary.stats.mean_generation_s > 0
     assert "report:" in result.stdout

@@ -36,7 +36,7 @@ def test_a_key_starts_a_judge_and_a_rerun_makes_no_judge_calls(
         }
         first = bench(env)
         assert first.returncode == 0, first.stderr
-        assert "starting a judge service" in first.stdout
+        assert "starting a judge service" in first.stderr
         run_dir = only_run(tmp_path / "first")
         stored = {r.item_id: r for r in records(run_dir)}
         assert stored[3].visual.score == 70 and stored[3].task_score.score == 70
@@ -58,7 +58,7 @@ def test_judge_none_runs_without_judging(executor: LocalExecutor, tmp_path: Path
         env = bench_env(f"{coder.url}/v1", coder.api_key, executor, None, tmp_path)
         result = bench(env | {"OPENAI_API_KEY": "sk-unused", "JUDGE": "none", "IDS": "3"})
         assert result.returncode == 0, result.stderr
-        assert "starting a judge service" not in result.stdout
+        assert "starting a judge service" not in result.stderr
         (record,) = records(only_run(tmp_path))
         assert record.task_score.reason == "not judged"
 
@@ -70,5 +70,6 @@ def test_a_judge_that_cannot_start_stops_the_run_naming_the_variable(
         env = bench_env(f"{coder.url}/v1", coder.api_key, executor, None, tmp_path)
         result = bench(env | {"JUDGE_BACKEND": "anthropic", "JUDGE_API_KEY": "k", "IDS": "3"})
         assert result.returncode == 2
-        assert "JUDGE_MODEL" in result.stderr and "Traceback" not in result.stderr
-        assert len(result.stderr.strip().splitlines()) <= 3
+        assert "Traceback" not in result.stderr
+        (error,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+        assert "JUDGE_MODEL" in error and "JUDGE=none" in error

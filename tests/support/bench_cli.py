@@ -28,6 +28,8 @@ def bench_env(
         "OPENAI_COMPATIBLE_BASE_URL": model_url,
         "OPENAI_COMPATIBLE_API_KEY": model_key,
         "DATASET": str(FIXTURE_DATASET),
+        # The fixture dataset has no copy of the reference's instructions (nor may the repo).
+        "INSTRUCTS": "builtin",
         "EXECUTORS": executor.url,
         "EXECUTOR_TOKEN": executor.token,
         "RESULTS_DIR": str(results),
