@@ -7,7 +7,13 @@ Exception                                  raised by
 │   ├── UsageError          settings, CLI arguments           bench/settings.py
 │   ├── RegistryError       MODEL= and its keys/base URL      bench/models/registry.py
 │   ├── DatasetError        DATASET=, IDS=, LIMIT=            bench/data/dataset.py
-│   ├── PromptError         INSTRUCTS=, LIBRARY=, TASK=       bench/prompts.py
+│   ├── PromptError         LIBRARY=, TASK=                   bench/prompts.py
+│   ├── InstructsError      INSTRUCTS= unreadable, not the    bench/instructs.py
+│   │                       upstream format, or not the reference's sha256
+│   ├── InstructsUnavailable  the reference's file cannot be  bench/instructs.py
+│   │                       found or downloaded
+│   ├── JudgeStartFailed    the judge the run starts does not bench/local_judge.py
+│   │                       come up (its own message names the variable)
 │   ├── ResultsError        results/<run-id>/ files           bench/results_store.py
 │   ├── ReportError         the report's inputs               bench/report/errors.py
 │   └── ModelSetupError     the model endpoint refuses the    bench/models/providers.py

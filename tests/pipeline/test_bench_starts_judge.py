@@ -30,7 +30,11 @@ def test_a_key_starts_a_judge_and_a_rerun_makes_no_judge_calls(
     ):
         env = bench_env(f"{coder.url}/v1", coder.api_key, executor, None, tmp_path / "first")
         env |= {
-            "OPENAI_API_KEY": vision.api_key,  # the paper's judge backend, at the stand-in
+            # `make bench MODEL=gpt-4o` with OPENAI_API_KEY: the model and the paper's judge
+            # backend, each at its stand-in (both take the stand-ins' one key)
+            "MODEL": "gpt-4o",
+            "OPENAI_BASE_URL": f"{coder.url}/v1",
+            "OPENAI_API_KEY": coder.api_key,
             "JUDGE_BASE_URL": f"{vision.url}/v1",
             "JUDGE_CACHE_PATH": str(tmp_path / "judge-cache.sqlite3"),
         }
@@ -42,7 +46,11 @@ def test_a_key_starts_a_judge_and_a_rerun_makes_no_judge_calls(
         assert stored[3].visual.score == 70 and stored[3].task_score.score == 70
         assert stored[3].task_score.judge == "openai:gpt-4o-2024-05-13"
         summary = Summary.model_validate_json((run_dir / "summary.json").read_text())
-        assert summary.judged
+        assert summary.judged and summary.config.judge_info is not None
+        assert summary.config.judge_info.judge == "openai:gpt-4o-2024-05-13"
+        assert summary.config.judge_info.started_by_run
+        assert summary.config.judge_info.parameters == {"max_tokens": 3000, "temperature": 0.0}
+        assert all(request.model == "gpt-4o-2024-05-13" for request in vision.requests)
         calls = len(vision.requests)
         assert calls >= 2
 
