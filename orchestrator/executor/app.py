@@ -41,6 +41,7 @@ def create_app(settings: ExecutorSettings, provider: SandboxProvider | None = No
             size=settings.pool_size,
             max_concurrency=settings.max_concurrency,
             max_queue=settings.max_queue,
+            acquire_timeout_s=settings.acquire_timeout_s,
         )
         pool_holder["pool"] = pool
         await pool.start()

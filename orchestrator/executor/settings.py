@@ -21,6 +21,8 @@ class ExecutorSettings(BaseSettings):
     pool_size: int = Field(2, ge=1)
     max_concurrency: int = Field(2, ge=1)
     max_queue: int = Field(8, ge=0)
+    # How long an execution waits for a warm sandbox before it is answered 503.
+    acquire_timeout_s: float = Field(120.0, gt=0)
     max_body_bytes: int = 72 * 1024 * 1024
     # The service shuts down (removing its sandboxes) once this process is gone.
     parent_pid: int | None = None

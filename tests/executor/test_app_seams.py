@@ -154,6 +154,17 @@ async def test_a_lost_sandbox_answers_503_never_a_result() -> None:
     assert (health["executions"], health["failures"]) == (0, 0)
 
 
+async def test_a_provider_that_cannot_start_answers_503_within_the_acquire_timeout() -> None:
+    provider = FakeSandboxProvider(start_failures=10**9)
+    async with serving(provider, acquire_timeout_s=0.3) as client:
+        started = asyncio.get_running_loop().time()
+        response = await client.post("/v1/executions", json=body(), headers=AUTH)
+        waited = asyncio.get_running_loop().time() - started
+    assert response.status_code == 503
+    assert "within 0.3 s" in response.json()["detail"]
+    assert waited < 5  # the setting reaches the pool (its default is 120 s)
+
+
 async def test_healthz_needs_no_token_and_reports_the_pool() -> None:
     provider = FakeSandboxProvider()
     async with serving(provider, pool_size=2, max_concurrency=3, max_queue=4) as client:
