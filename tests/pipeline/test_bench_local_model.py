@@ -56,6 +56,6 @@ def test_llama_70b_path_with_the_local_server_standing_in(
     assert config.protocol == "ppb" and summary.reference is not None
     assert config.instructs is not None and config.instructs.reference is OFFLINE_COPY.is_dir()
     assert config.provenance is not None and config.provenance.dataset.startswith("sha256:")
-    assert config.provenance.sandbox_packages.get("numpy") == "1.26.4"
+    assert config.provenance.provider_model_reported  # what the endpoint said it served
     assert summary.stats.mean_generation_s and summary.stats.mean_generation_s > 0
     assert "report:" in result.stdout
