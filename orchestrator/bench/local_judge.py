@@ -15,12 +15,12 @@ import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.models.local.paths import REPO_ROOT, SHARED_CACHE_DIR
 from orchestrator.common.processes import (
+    ChildService,
     ServiceNotHealthy,
     free_port,
     kill_with_parent,
@@ -69,7 +69,7 @@ def judge_environment(
     }
 
 
-class LocalJudge:
+class LocalJudge(ChildService):
     """`python -m judge` as a child process that dies with this one."""
 
     def __init__(
@@ -127,14 +127,3 @@ class LocalJudge:
     def stop(self) -> None:
         if self.process is not None:
             stop_process(self.process, grace_s=15)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -13,12 +13,12 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 import httpx
 
 from orchestrator.common.processes import (
+    ChildService,
     ServiceNotHealthy,
     free_port,
     process_owner,
@@ -38,7 +38,7 @@ def has_warm_sandbox(response: httpx.Response) -> bool:
     return response.status_code == 200 and int(response.json()["warm"]) >= 1
 
 
-class LocalExecutor:
+class LocalExecutor(ChildService):
     def __init__(
         self,
         log_dir: Path,
@@ -101,14 +101,3 @@ class LocalExecutor:
         """SIGTERM (the service then removes its sandboxes), SIGKILL as a last resort."""
         if self.process is not None:
             stop_process(self.process, grace_s=60)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
