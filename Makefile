@@ -22,8 +22,9 @@ MODEL ?= $(LOCAL_MODEL)
 DATASET ?= $(if $(wildcard ../shared/pandasplotbench/tasks.jsonl),../shared/pandasplotbench,)
 # The local model writes 4-9 tokens/s on 2 cores: by default it gets a 10-item sample.
 LIMIT ?= $(if $(and $(filter $(LOCAL_MODEL),$(MODEL)),$(if $(IDS),,1)),10,)
-export MODEL PROTOCOL DATASET LIMIT IDS SEED LIBRARY DESCRIPTOR TASK REPEATS INSTRUCTS RUN_ID
-export EXECUTORS EXECUTOR_TOKEN JUDGE JUDGE_URL JUDGE_TOKEN RESULTS_DIR TIMEOUT_S POOL_SIZE
+export MODEL PROTOCOL SELF_DEBUG DATASET LIMIT IDS SEED LIBRARY DESCRIPTOR TASK REPEATS INSTRUCTS
+export RUN_ID EXECUTORS EXECUTOR_TOKEN JUDGE JUDGE_URL JUDGE_TOKEN JUDGE_ROUNDS RESULTS_DIR
+export TIMEOUT_S POOL_SIZE
 
 .PHONY: help venv images base-image sandbox-image executor-image judge-image model test unit \
   lint format bench report compare perf clean

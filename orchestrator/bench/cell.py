@@ -19,7 +19,7 @@ from __future__ import annotations
 import base64
 
 from orchestrator.bench.data.dataset import BenchItem
-from orchestrator.bench.records import Protocol
+from orchestrator.bench.records import REFERENCE_PROTOCOLS, Protocol
 from orchestrator.executor.api import WORKDIR, Capture, ExecutionRequest, Library
 
 DEFAULT_LOADER = 'import pandas as pd\ndf = pd.read_csv("data.csv")\n'
@@ -36,7 +36,7 @@ def execution_request(
     """The request that runs `code` (the extracted code) for `item` under `protocol`."""
     loader = item.code_data or DEFAULT_LOADER
     capture: Capture
-    if protocol == "ppb":
+    if protocol in REFERENCE_PROTOCOLS:
         data_file = f"data-{item.id}.csv"
         loader = loader.replace(LOADER_FILE, f"{WORKDIR}/{data_file}")
         cell, capture = ppb_cell(item.id, loader, code, library), "displayed"

@@ -10,6 +10,18 @@ ppb extraction follows the reference (`CodePlotGenerator.gather_code`) to the le
   and with or without the spaces around "=", are replaced by "#" wherever they occur.
 - `import numpy as np` is prepended whenever "np." occurs.
 
+viscoder extraction follows VisCoder's fork of it (`gather_code` there):
+
+- The first block opened by "```python" (text may follow on that line), up to the next ```,
+  stripped; a reply without one is taken whole, stripped, less the chat templates' stop
+  tokens left in the text.
+- The same four reads become "#" and the same numpy line is prepended.
+- Saving instead of showing is turned into showing: `.savefig(...)` and `.write_image(...)`
+  become `.show()` (up to the first ")", so a nested call leaves a syntax error, as
+  there), and a `try:` before a `.show()` is cut out up to the next `except` and the next
+  "pass" after it, which is meant for `except: pass` and, as there, also cuts whatever
+  lies between.
+
 lenient extraction (`PROTOCOL=lenient`) is this project's own:
 
 - Every fenced block labelled python (```python, ```py, ```python3, any case) is taken, in
@@ -46,7 +58,7 @@ import ast
 import re
 import textwrap
 
-from orchestrator.bench.records import Protocol
+from orchestrator.bench.records import REFERENCE_PROTOCOLS, Protocol
 from orchestrator.executor.api import Library
 
 PYTHON_TAGS = frozenset({"python", "py", "python3", "py3"})
@@ -60,6 +72,10 @@ _READ_CSV = re.compile(
 _NP_USE = re.compile(r"(?<![\w.])np\.")
 _NUMPY_IMPORT = "import numpy as np"
 _PPB_OPENING_FENCE = "```python\n"
+_VISCODER_FENCE = "```python"
+_STOP_TOKENS = ("<|eot_id|>", "<|endoftext|>", "<EOS>", "<|start_header_id|>", "<|end_header_id|>")
+_SAVE_CALL = re.compile(r"\.(?:savefig|write_image)\([^)]*\)")
+_TRY_AROUND_SHOW = re.compile(r"try:\s*(.*?\.show\(\).*?)except.*?pass", re.DOTALL)
 _PPB_READS = tuple(
     f"df{equals}pd.read_csv({quote}data.csv{quote})" for equals in (" = ", "=") for quote in "\"'"
 )
@@ -67,15 +83,32 @@ _PPB_READS = tuple(
 
 def extract_code(reply: str, protocol: Protocol) -> str:
     """The code to run from a reply, by the protocol's rules (module doc); "" for none."""
-    return _ppb_code(reply) if protocol == "ppb" else _lenient_code(reply)
+    if protocol == "ppb":
+        blocks = reply.split(_PPB_OPENING_FENCE)[1:]
+        return _reference_fixes(
+            "\n".join(block.partition(_CLOSING_FENCE)[0].strip() for block in blocks)
+        )
+    if protocol == "viscoder":
+        return _viscoder_code(reply)
+    return _lenient_code(reply)
 
 
-def _ppb_code(reply: str) -> str:
-    blocks = reply.split(_PPB_OPENING_FENCE)[1:]
-    code = "\n".join(block.partition(_CLOSING_FENCE)[0].strip() for block in blocks)
+def _reference_fixes(code: str) -> str:
+    """The reference's edits of extracted code: the data reads out, numpy imported."""
     for read in _PPB_READS:
         code = code.replace(read, "#")
     return f"{_NUMPY_IMPORT}\n{code}" if "np." in code else code
+
+
+def _viscoder_code(reply: str) -> str:
+    if _VISCODER_FENCE in reply:
+        code = reply.split(_VISCODER_FENCE, 1)[1].partition(_CLOSING_FENCE)[0].strip()
+    else:
+        for token in _STOP_TOKENS:
+            reply = reply.replace(token, "")
+        code = reply.strip()
+    code = _SAVE_CALL.sub(".show()", _reference_fixes(code))
+    return _TRY_AROUND_SHOW.sub(r"\1", code)
 
 
 def _lenient_code(reply: str) -> str:
@@ -140,7 +173,7 @@ def uses_library(code: str, library: Library) -> bool:
 
 def is_wrong_library(code: str, library: Library, protocol: Protocol) -> bool:
     """ppb: the library's name is not in the code; lenient: code that does not import it."""
-    if protocol == "ppb":
+    if protocol in REFERENCE_PROTOCOLS:
         return library not in code
     return bool(code.strip()) and not uses_library(code, library)
 

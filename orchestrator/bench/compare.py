@@ -4,7 +4,7 @@ Runs whose protocol, instruction texts (sha256) or dataset differ measure differ
 they are refused unless `--allow-mixed` is given, which lists the differences above the
 table. Runs stored before the instructions and the dataset's fingerprint were recorded
 count as unknown there: unknown beside a known value is a difference; unknown in every run
-is only noted.
+is only noted. Runs with self-debug get a second table of their pass rates per round.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from orchestrator.bench.records import RunConfig
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import UsageError
 from orchestrator.bench.stats.models import Summary
+from orchestrator.bench.stats.self_debug_tables import self_debug_comparison_table
 from orchestrator.bench.stats.tables import comparison_table
 
 UNKNOWN = "unknown (stored before this was recorded)"
@@ -53,6 +54,9 @@ def compare(run_dirs: Sequence[Path], *, allow_mixed: bool = False) -> None:
     for line in (*differences, *unknown):
         console.print(line, style="yellow", markup=False, highlight=False)
     console.print(comparison_table(summaries))
+    self_debug = self_debug_comparison_table(summaries)
+    if self_debug is not None:
+        console.print(self_debug)
 
 
 def check_comparable(summaries: Sequence[Summary]) -> tuple[list[str], list[str]]:

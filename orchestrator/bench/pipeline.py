@@ -5,6 +5,10 @@ stage pushes back on the one before it instead of piling up memory, and a run's 
 approaches its slowest stage rather than the sum. Every finished item is appended to
 items.jsonl at once.
 
+With self-debug (self_debug.py), an attempt that failed goes from the execute stage back to
+generation with its conversation, ahead of the items not yet started, while the other items
+go on; it is stored in attempts.jsonl first, so a resumed run goes on from the next round.
+
 Failures are sorted by whose they are (errors.py draws the tree). The model's: no code,
 wrong library, code that errs, times out, runs out of memory or crashes — these are
 results. The infrastructure's: an unreachable model endpoint, executor or judge after
@@ -23,7 +27,6 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TypeVar
 
 from rich.progress import Progress, TaskID
 
@@ -37,8 +40,11 @@ from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.data.descriptors import DescriptorError
 from orchestrator.bench.instructs import Instructs
 from orchestrator.bench.models.providers import Generator, ModelBadRequestError, ModelUnavailable
+from orchestrator.bench.models.turns import one_turn
 from orchestrator.bench.prompts import build_prompt, task_text
 from orchestrator.bench.records import (
+    Attempt,
+    AttemptResult,
     ExecStatus,
     Execution,
     ItemOutcome,
@@ -47,14 +53,11 @@ from orchestrator.bench.records import (
     Prompt,
     RunConfig,
     TaskVariant,
-    Timings,
 )
 from orchestrator.bench.results_store import ResultsStore
+from orchestrator.bench.self_debug import conversation, failed, feedback
 from orchestrator.client.executor_client import ExecutorClientError
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Library
-
-In = TypeVar("In")
-Out = TypeVar("Out")
 
 # Runs one execution somewhere; returns the result and which executor ran it.
 ExecuteFn = Callable[[ExecutionRequest], Awaitable[tuple[ExecutionResult, str]]]
@@ -68,27 +71,47 @@ class StageLimits:
     queue: int = 4  # items waiting between two stages
 
 
+NOT_JUDGED = Judgement(reason="not judged")
+
+
 @dataclass
 class Work:
+    """One item on its way through the stages: its current attempt and the earlier ones."""
+
     item: BenchItem
     repeat: int
-    prompt: Prompt
-    started: float = field(default_factory=time.monotonic)
-    response: str = ""
-    response_truncated: bool = False
-    code: str = ""
-    wrong_library: bool = False
-    imports_library: bool | None = None
-    execution: Execution | None = None
-    images: list[str] = field(default_factory=list)
-    timings: Timings = field(default_factory=Timings)
+    attempts: list[Attempt] = field(default_factory=list)  # earlier, failed attempts
+    prompt: Prompt | None = None  # built by the first generation
+    current: AttemptResult = field(default_factory=AttemptResult)
     infra_error: str | None = None
     failure: str | None = None
+    debug_stopped: str | None = None
+
+    def __post_init__(self) -> None:
+        self.current.round = len(self.attempts)
 
     @property
     def stopped(self) -> bool:
         """An earlier stage failed: the later ones have nothing to do."""
         return self.infra_error is not None or self.failure is not None
+
+    def next_round(self) -> Attempt:
+        """Files the current (failed) attempt and starts the next round; returns the filed one."""
+        attempt = Attempt(
+            **self.current.model_dump(exclude={"visual", "task_score"}),
+            visual=NOT_JUDGED,  # until JUDGE_ROUNDS=all judges it with the final one
+            task_score=NOT_JUDGED,
+            feedback=feedback(self.current),
+        )
+        self.attempts.append(attempt)
+        self.current = AttemptResult(round=len(self.attempts))
+        return attempt
+
+    def back_to_last_round(self, reason: str) -> None:
+        """The next round could not be had: the last attempt stays the final one."""
+        last = self.attempts.pop()
+        self.current = AttemptResult(**last.model_dump(exclude={"feedback"}))
+        self.debug_stopped = reason
 
 
 class _Done:
@@ -96,6 +119,28 @@ class _Done:
 
 
 DONE = _Done()
+
+
+class WorkSource:
+    """The generation stage's inbox: attempts of later rounds first, then new items, then,
+    once `close` is called, one DONE per worker. Unbounded, so that the execute stage can
+    always hand an item back without waiting on the stage before it."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.PriorityQueue[tuple[int, int, Work | _Done]] = asyncio.PriorityQueue()
+        self._order = 0
+
+    def put(self, work: Work | _Done) -> None:
+        rank = 2 if isinstance(work, _Done) else 0 if work.attempts else 1
+        self._order += 1
+        self._queue.put_nowait((rank, self._order, work))
+
+    async def get(self) -> Work | _Done:
+        return (await self._queue.get())[2]
+
+    def close(self, workers: int) -> None:
+        for _ in range(workers):
+            self.put(DONE)
 
 
 class Pipeline:
@@ -128,15 +173,19 @@ class Pipeline:
         self._bars: dict[str, TaskID] = {}
         self.written = 0
         self.reported_model: str | None = None  # the model id of the endpoint's first reply
+        self._source = WorkSource()
+        self._open = 0  # items not yet handed to the judge stage
 
     @property
     def library(self) -> Library:
         return self.config.library
 
-    def pending(self) -> list[tuple[BenchItem, int]]:
+    def pending(self) -> list[Work]:
+        """The unfinished (item, repeat)s, each with the attempts a killed run had filed."""
         done = self.store.compact(retry_failed=self.retry_failed)
+        filed = self.store.compact_attempts(keep=lambda key: key not in done)
         return [
-            (item, repeat)
+            Work(item, repeat, attempts=filed.get((repeat, item.id), [])[: self.config.self_debug])
             for repeat in range(self.config.repeats)
             for item in self.items
             if (repeat, item.id) not in done
@@ -150,34 +199,39 @@ class Pipeline:
                 self._bars[stage] = self.progress.add_task(stage, total=len(todo))
         to_execute: asyncio.Queue[Work | _Done] = asyncio.Queue(self.limits.queue)
         to_judge: asyncio.Queue[Work | _Done] = asyncio.Queue(self.limits.queue)
-        source: asyncio.Queue[tuple[BenchItem, int] | _Done] = asyncio.Queue()
-        for pair in todo:
-            source.put_nowait(pair)
+        for work in todo:
+            self._source.put(work)
+        self._open = len(todo)
+        if not todo:
+            self._source.close(self.limits.generate)
         async with asyncio.TaskGroup() as group:
             limits = self.limits
             group.create_task(
-                self._stage(limits.generate, source, self._generate, to_execute, limits.execute)
+                self._stage(
+                    limits.generate, self._source, self._generate, to_execute, limits.execute
+                )
             )
             group.create_task(
                 self._stage(limits.execute, to_execute, self._execute, to_judge, limits.judge)
             )
             group.create_task(self._stage(limits.judge, to_judge, self._judge, None))
-            for _ in range(self.limits.generate):
-                source.put_nowait(DONE)
         return self.written
 
     async def _stage(
         self,
         workers: int,
-        inbox: asyncio.Queue[In | _Done],
-        step: Callable[[In], Awaitable[Out]],
-        outbox: asyncio.Queue[Out | _Done] | None,
+        inbox: WorkSource | asyncio.Queue[Work | _Done],
+        step: Callable[[Work], Awaitable[Work | None]],
+        outbox: asyncio.Queue[Work | _Done] | None,
         next_workers: int = 0,
     ) -> None:
+        """`workers` tasks apply `step` to what comes in; what it returns goes on (None: the
+        step has sent the work elsewhere)."""
+
         async def worker() -> None:
             while not isinstance(job := await inbox.get(), _Done):
                 out = await step(job)
-                if outbox is not None:
+                if outbox is not None and out is not None:
                     await outbox.put(out)
 
         await asyncio.gather(*(worker() for _ in range(workers)))
@@ -189,97 +243,135 @@ class Pipeline:
         if self.progress is not None and stage in self._bars:
             self.progress.advance(self._bars[stage])
 
-    async def _generate(self, job: tuple[BenchItem, int]) -> Work:
-        item, repeat = job
-        variant: TaskVariant = self.config.task_variant
+    def _grow(self, stage: str) -> None:
+        """One more attempt for `stage` to make (a debug round)."""
+        if self.progress is not None and stage in self._bars:
+            task = self.progress.tasks[self._bars[stage]]
+            self.progress.update(self._bars[stage], total=(task.total or 0) + 1)
+
+    async def _generate(self, work: Work) -> Work:
+        if work.prompt is None:
+            try:
+                work.prompt = build_prompt(
+                    work.item,
+                    instructs=self.instructs,
+                    library=self.library,
+                    descriptor=self.config.descriptor,
+                    variant=self.config.task_variant,
+                )
+            except DescriptorError as exc:
+                work.prompt = Prompt(system="", user="")
+                work.failure = f"the item's data cannot be described: {exc}"
+                self._advance("generate")
+                return work
+        attempt = work.current
+        if attempt.round > 0:
+            attempt.conversation = conversation(work.prompt.user, work.attempts)
         try:
-            prompt = build_prompt(
-                item,
-                instructs=self.instructs,
-                library=self.library,
-                descriptor=self.config.descriptor,
-                variant=variant,
+            generation = await self.generator.generate(
+                work.prompt.system, attempt.conversation or one_turn(work.prompt.user)
             )
-        except DescriptorError as exc:
-            work = Work(item, repeat, Prompt(system="", user=""))
-            work.failure = f"the item's data cannot be described: {exc}"
-            self._advance("generate")
-            return work
-        work = Work(item, repeat, prompt)
-        try:
-            generation = await self.generator.generate(prompt.system, prompt.user)
         except ModelUnavailable as exc:
             work.infra_error = f"model endpoint: {exc}"
         except ModelBadRequestError as exc:
-            work.failure = f"model endpoint: {exc}"
+            if attempt.round == 0:
+                work.failure = f"model endpoint: {exc}"
+            else:  # e.g. the longer conversation is over the model's context
+                work.back_to_last_round(f"model endpoint: {exc}")
         else:
-            work.response = generation.text
             self.reported_model = self.reported_model or generation.model
-            work.response_truncated = generation.truncated
-            work.timings.generation_s = round(generation.total_s, 3)
             protocol = self.config.protocol
-            work.code = extract_code(generation.text, protocol)
-            work.wrong_library = is_wrong_library(work.code, self.library, protocol)
-            work.imports_library = uses_library(work.code, self.library)
+            attempt.response = generation.text
+            attempt.response_truncated = generation.truncated
+            attempt.usage = generation.usage
+            attempt.timings.generation_s = round(generation.total_s, 3)
+            attempt.code = extract_code(generation.text, protocol)
+            attempt.wrong_library = is_wrong_library(attempt.code, self.library, protocol)
+            attempt.imports_library = uses_library(attempt.code, self.library)
         self._advance("generate")
         return work
 
-    async def _execute(self, work: Work) -> Work:
-        # ppb runs the cell without code too, as the reference does (cell.py).
-        if not work.stopped and not work.code and self.config.protocol == "lenient":
-            work.execution = Execution(status=ExecStatus.NO_CODE)
-        elif not work.stopped:
-            request = execution_request(
-                self.config.protocol, work.item, work.code, self.library, self.timeout_s
-            )
-            started = time.monotonic()
-            try:
-                result, executor = await self.execute(request)
-            except ExecutorClientError as exc:
-                work.infra_error = f"executor: {exc}"
-            else:
-                work.images = result.images
-                work.execution = Execution(
-                    status=ExecStatus(result.status.value),
-                    ename=result.error.ename if result.error else None,
-                    evalue=result.error.evalue if result.error else None,
-                    traceback=result.error.traceback if result.error else "",
-                    error_truncated=result.error.truncated if result.error else False,
-                    stdout=result.stdout,
-                    stderr=result.stderr,
-                    duration_s=result.duration_s,
-                    executor=executor,
-                )
-                work.timings.execution_s = round(time.monotonic() - started, 3)
+    async def _execute(self, work: Work) -> Work | None:
+        attempt = work.current
+        if not work.stopped and not work.debug_stopped:
+            attempt.execution, attempt.images = await self._run_code(work)
         self._advance("execute")
+        last_round = attempt.round >= self.config.self_debug
+        if work.stopped or work.debug_stopped or last_round or not failed(attempt):
+            return self._to_judge(work)
+        filed = work.next_round()
+        await self.store.append_attempt(work.repeat, work.item.id, filed)
+        for stage in ("generate", "execute"):
+            self._grow(stage)
+        self._source.put(work)
+        return None
+
+    def _to_judge(self, work: Work) -> Work:
+        self._open -= 1
+        if self._open == 0:
+            self._source.close(self.limits.generate)
         return work
 
+    async def _run_code(self, work: Work) -> tuple[Execution | None, list[str]]:
+        """The current attempt's execution and images; (None, []) with `infra_error` set
+        when the executor could not run it."""
+        attempt = work.current
+        # ppb and viscoder run the cell without code too, as the reference does (cell.py).
+        if not attempt.code and self.config.protocol == "lenient":
+            return Execution(status=ExecStatus.NO_CODE), []
+        request = execution_request(
+            self.config.protocol, work.item, attempt.code, self.library, self.timeout_s
+        )
+        started = time.monotonic()
+        try:
+            result, executor = await self.execute(request)
+        except ExecutorClientError as exc:
+            work.infra_error = f"executor: {exc}"
+            return None, []
+        attempt.timings.execution_s = round(time.monotonic() - started, 3)
+        error = result.error
+        execution = Execution(
+            status=ExecStatus(result.status.value),
+            ename=error.ename if error else None,
+            evalue=error.evalue if error else None,
+            traceback=error.traceback if error else "",
+            error_truncated=error.truncated if error else False,
+            stdout=result.stdout,
+            stderr=result.stderr,
+            duration_s=result.duration_s,
+            executor=executor,
+        )
+        return execution, result.images
+
     async def _judge(self, work: Work) -> None:
-        visual = task = Judgement(reason="not judged")
+        judged = [work.current]
+        if self.config.judge_rounds == "all":
+            judged.extend(work.attempts)
         if not work.stopped and self.judge is not None:
             started = time.monotonic()
             item = work.item
+            references = [base64.b64encode(png).decode() for png in item.reference_images]
+            task = judge_task(item.plot_description, item.plot_style)
             try:
-                visual, task = await judge_plots(
-                    self.judge,
-                    images=work.images,
-                    references=[base64.b64encode(png).decode() for png in item.reference_images],
-                    task=judge_task(item.plot_description, item.plot_style),
-                    wrong_library=work.wrong_library,
-                )
+                for attempt in judged:
+                    await judge_attempt(self.judge, attempt, references=references, task=task)
             except JudgeUnavailable as exc:
                 work.infra_error = f"judge: {exc}"
             except JudgeRejected as exc:
                 work.failure = f"judge: {exc}"
-            work.timings.judging_s = round(time.monotonic() - started, 3)
-        await self.store.append(self._record(work, visual, task))
+            work.current.timings.judging_s = round(time.monotonic() - started, 3)
+        else:
+            for attempt in judged:
+                attempt.visual, attempt.task_score = NOT_JUDGED, NOT_JUDGED
+        await self.store.append(self._record(work))
         self.written += 1
         self._advance("judge")
 
-    def _record(self, work: Work, visual: Judgement, task: Judgement) -> ItemRecord:
+    def _record(self, work: Work) -> ItemRecord:
         item = work.item
         variant: TaskVariant = self.config.task_variant
         return ItemRecord(
+            **work.current.model_dump(),
             run_id=self.config.run_id,
             item_id=item.id,
             repeat=work.repeat,
@@ -292,21 +384,26 @@ class Pipeline:
             descriptor=self.config.descriptor,
             task_variant=self.config.task_variant,
             task=task_text(item, variant),
-            prompt=work.prompt,
-            response=work.response,
-            response_truncated=work.response_truncated,
-            code=work.code,
-            wrong_library=work.wrong_library,
-            imports_library=work.imports_library,
-            execution=work.execution,
-            images=work.images,
-            images_cut=len(work.images) > JUDGE_MAX_IMAGES,
+            prompt=work.prompt or Prompt(system="", user=""),
+            attempts=work.attempts,
+            debug_stopped=work.debug_stopped,
+            images_cut=len(work.current.images) > JUDGE_MAX_IMAGES,
             reference_images=[base64.b64encode(png).decode() for png in item.reference_images],
-            visual=visual,
-            task_score=task,
-            timings=work.timings,
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
+
+
+async def judge_attempt(
+    judge: JudgeClient, attempt: AttemptResult, *, references: list[str], task: str
+) -> None:
+    """Sets the attempt's visual and task judgements (`references`: base64 PNGs)."""
+    attempt.visual, attempt.task_score = await judge_plots(
+        judge,
+        images=attempt.images,
+        references=references,
+        task=task,
+        wrong_library=attempt.wrong_library,
+    )
 
 
 async def judge_plots(

@@ -13,14 +13,20 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from orchestrator.bench.data.descriptors import DescriptorName
+from orchestrator.bench.models.turns import TokenUsage, Turn
 from orchestrator.executor.api import Library
 
 # How much of the task goes into the prompt (`TASK=`); prompts.task_parts says what each gives.
 TaskVariant = Literal["full", "no_style", "short", "single", "none"]
 # `PROTOCOL=`: ppb follows the reference code in everything that changes a number (README,
-# "Differences from the reference"); lenient is this project's own, not comparable with
-# the paper.
-Protocol = Literal["ppb", "lenient"]
+# "Differences from the reference"); viscoder is VisCoder's fork of it with self-debug
+# (self_debug.py); lenient is this project's own, not comparable with the paper.
+Protocol = Literal["ppb", "viscoder", "lenient"]
+# The protocols that build the reference's cell and apply its wrong-library rule and
+# statistics; they differ only in code extraction (and viscoder's defaults).
+REFERENCE_PROTOCOLS: frozenset[Protocol] = frozenset({"ppb", "viscoder"})
+# `JUDGE_ROUNDS=`: judge only each item's final attempt, or every attempt.
+JudgeRounds = Literal["final", "all"]
 
 
 class ItemOutcome(StrEnum):
@@ -77,7 +83,40 @@ class Timings(BaseModel):
     judging_s: float = 0.0
 
 
-class ItemRecord(BaseModel):
+class AttemptResult(BaseModel):
+    """One attempt at an item: a reply, its code, what running it gave and, when judged,
+    its scores. Round 0 answers the prompt; round k > 0 (self-debug) answers the
+    conversation that fed the errors of rounds 0..k-1 back."""
+
+    round: int = 0
+    # The turns sent after the system prompt; empty in round 0, whose one turn is the
+    # prompt's user text.
+    conversation: list[Turn] = Field(default_factory=list)
+    response: str = ""
+    response_truncated: bool = False  # the reply stopped at the model's output-token cap
+    code: str = ""
+    wrong_library: bool = False  # by the run's protocol (code_extraction.is_wrong_library)
+    # Whether the code imports the library (uses_library), in either protocol; None in
+    # records stored before it was recorded.
+    imports_library: bool | None = None
+    execution: Execution | None = None
+    images: list[str] = Field(default_factory=list, description="generated PNGs, base64")
+    visual: Judgement = Field(default_factory=Judgement)
+    task_score: Judgement = Field(default_factory=Judgement)
+    timings: Timings = Field(default_factory=Timings)
+    usage: TokenUsage = Field(default_factory=TokenUsage)
+
+
+class Attempt(AttemptResult):
+    """An attempt that failed and was followed by another round (self-debug)."""
+
+    feedback: str = Field(description="the error text the next round sent back to the model")
+
+
+class ItemRecord(AttemptResult):
+    """One item's result. Its attempt fields are the final attempt's (the one the
+    statistics and the judge use); `attempts` holds the earlier ones, in order."""
+
     run_id: str
     item_id: int
     repeat: int = 0
@@ -91,21 +130,22 @@ class ItemRecord(BaseModel):
     task_variant: TaskVariant
     task: TaskText
     prompt: Prompt
-    response: str = ""
-    response_truncated: bool = False  # the reply stopped at the model's output-token cap
-    code: str = ""
-    wrong_library: bool = False  # by the run's protocol (code_extraction.is_wrong_library)
-    # Whether the code imports the library (uses_library), in either protocol; None in
-    # records stored before it was recorded.
-    imports_library: bool | None = None
-    execution: Execution | None = None
-    images: list[str] = Field(default_factory=list, description="generated PNGs, base64")
+    attempts: list[Attempt] = Field(default_factory=list)
+    # Why self-debug ended before its last round although this attempt failed (e.g. the
+    # endpoint refused the longer conversation); None when it ran its course.
+    debug_stopped: str | None = None
     images_cut: bool = False  # more images than the judge takes: only the first ones were judged
     reference_images: list[str] = Field(default_factory=list, description="ground truth, base64")
-    visual: Judgement = Field(default_factory=Judgement)
-    task_score: Judgement = Field(default_factory=Judgement)
-    timings: Timings = Field(default_factory=Timings)
     finished_at: str
+
+
+class JournaledAttempt(BaseModel):
+    """A line of attempts.jsonl: an attempt stored as soon as it failed, so that a resumed
+    run goes on from the next round instead of repeating it."""
+
+    repeat: int
+    item_id: int
+    attempt: Attempt
 
 
 class InstructsInfo(BaseModel):
@@ -154,6 +194,8 @@ class RunConfig(BaseModel):
     started_at: str
     # Runs stored before PROTOCOL= existed ran the lenient protocol.
     protocol: Protocol = "lenient"
+    self_debug: int = 0  # rounds of self-debug after the first attempt (`SELF_DEBUG=`)
+    judge_rounds: JudgeRounds = "final"
     instructs: InstructsInfo | None = None
     judge_info: JudgeInfo | None = None
     provenance: Provenance | None = None

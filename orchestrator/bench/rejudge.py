@@ -1,4 +1,5 @@
-"""The `rejudge` command: judges a finished run's stored plots again.
+"""The `rejudge` command: judges a finished run's stored plots again (each item's final
+attempt, and with JUDGE_ROUNDS=all stored in the run's config its earlier ones too).
 
 Each item is stored in rejudged.jsonl as soon as it is judged, so a killed or failed
 rejudge continues where it stopped when run again; items.jsonl is replaced only once every
@@ -14,7 +15,7 @@ from judge.api import task_text as judge_task
 from judge.client import JudgeRejected, JudgeUnavailable
 from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.finish import finish
-from orchestrator.bench.pipeline import judge_plots
+from orchestrator.bench.pipeline import judge_attempt
 from orchestrator.bench.progress import progress_bars
 from orchestrator.bench.records import ItemOutcome, ItemRecord
 from orchestrator.bench.resources import describe_judge, judge_service
@@ -29,7 +30,7 @@ class RejudgeIncomplete(RunStopped):
 async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
     """Judges a finished run's stored plots again (free for plots the judge has cached)."""
     store = ResultsStore(run_dir)
-    store.read_config()
+    every_round = store.read_config().judge_rounds == "all"
     records = store.compact()
     rejudged = store.load_rejudged()
     # Only `done` items have judgements; the others are kept as they are.
@@ -54,18 +55,16 @@ async def rejudge(run_dir: Path, settings: BenchSettings) -> Path:
         bar = progress.add_task("judge", total=len(todo))
 
         async def one(record: ItemRecord) -> None:
+            again = record.model_copy(deep=True)
+            task = judge_task(record.task.plot_description, record.task.plot_style)
             try:
-                visual, task = await judge_plots(
-                    judge,
-                    images=record.images,
-                    references=record.reference_images,
-                    task=judge_task(record.task.plot_description, record.task.plot_style),
-                    wrong_library=record.wrong_library,
-                )
+                for attempt in [again, *(again.attempts if every_round else [])]:
+                    await judge_attempt(
+                        judge, attempt, references=record.reference_images, task=task
+                    )
             except (JudgeUnavailable, JudgeRejected) as exc:
                 missed.append(f"item {record.item_id} (repeat {record.repeat}): {exc}")
             else:
-                again = record.model_copy(update={"visual": visual, "task_score": task})
                 await store.append_rejudged(again)
                 rejudged[(record.repeat, record.item_id)] = again
             progress.advance(bar)

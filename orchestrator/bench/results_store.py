@@ -5,6 +5,9 @@ writing; a torn last line is dropped on the next load. Resuming compacts the fil
 finished records (`done`, and `failed` unless failed items are to be retried), so after a
 resume each item appears exactly once. `rejudge` appends each item it has judged again to
 rejudged.jsonl the same way, and merges that into items.jsonl once every item is done.
+With self-debug, each failed attempt that gets another round is appended to
+attempts.jsonl the same way; a resume reads the attempts of unfinished items from it (and
+drops the others), so it goes on from the round after the last one filed.
 """
 
 from __future__ import annotations
@@ -13,15 +16,20 @@ import asyncio
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from orchestrator.bench.errors import RunStopped
-from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
+from orchestrator.bench.records import Attempt, ItemOutcome, ItemRecord, JournaledAttempt, RunConfig
 from orchestrator.bench.stats.models import Summary
 
 log = logging.getLogger(__name__)
+
+Line = TypeVar("Line", bound=BaseModel)
+ItemKey = tuple[int, int]  # (repeat, item id)
 
 
 class ResultsError(RunStopped):
@@ -36,32 +44,52 @@ class ResultsStore:
         self.summary_path = run_dir / "summary.json"
         self.report_path = run_dir / "report.html"
         self.rejudged_path = run_dir / "rejudged.jsonl"
+        self.attempts_path = run_dir / "attempts.jsonl"
         self._lock = asyncio.Lock()
 
     def load(self) -> list[ItemRecord]:
         """Every complete record, in file order; a torn final line is ignored."""
-        return self._load(self.items_path)
+        return self._load(self.items_path, ItemRecord)
 
-    def load_rejudged(self) -> dict[tuple[int, int], ItemRecord]:
+    def load_rejudged(self) -> dict[ItemKey, ItemRecord]:
         """(repeat, item id) -> the record an unfinished rejudge has judged again."""
-        return {(r.repeat, r.item_id): r for r in self._load(self.rejudged_path)}
+        return {(r.repeat, r.item_id): r for r in self._load(self.rejudged_path, ItemRecord)}
 
-    def _load(self, path: Path) -> list[ItemRecord]:
+    def _load(self, path: Path, kind: type[Line]) -> list[Line]:
         if not path.exists():
             return []
-        records: list[ItemRecord] = []
+        records: list[Line] = []
         lines = path.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                records.append(ItemRecord.model_validate_json(line))
+                records.append(kind.model_validate_json(line))
             except ValidationError as exc:
                 if number == len(lines):
                     log.warning("%s: dropping a torn last line", path)
                     continue
-                raise ResultsError(f"{path}:{number} is not an item record: {exc}") from exc
+                what = "an item record" if kind is ItemRecord else "a filed attempt"
+                raise ResultsError(f"{path}:{number} is not {what}: {exc}") from exc
         return records
+
+    def compact_attempts(self, keep: Callable[[ItemKey], bool]) -> dict[ItemKey, list[Attempt]]:
+        """The filed attempts of the items `keep` accepts, rounds 0, 1, ... in order (a round
+        filed twice keeps its last copy; rounds after a gap are dropped); attempts.jsonl is
+        rewritten to hold just those."""
+        filed: dict[ItemKey, dict[int, JournaledAttempt]] = {}
+        for line in self._load(self.attempts_path, JournaledAttempt):
+            key = (line.repeat, line.item_id)
+            if keep(key):
+                filed.setdefault(key, {})[line.attempt.round] = line
+        kept: dict[ItemKey, list[JournaledAttempt]] = {}
+        for key, rounds in filed.items():
+            run = kept[key] = []
+            while len(run) in rounds:
+                run.append(rounds[len(run)])
+        if self.attempts_path.exists():
+            self._rewrite(self.attempts_path, [line for run in kept.values() for line in run])
+        return {key: [line.attempt for line in run] for key, run in kept.items()}
 
     def finished(self, *, retry_failed: bool = False) -> dict[tuple[int, int], ItemRecord]:
         """(repeat, item id) -> the last record that a resume does not retry."""
@@ -82,17 +110,25 @@ class ResultsStore:
         return done
 
     def rewrite(self, records: list[ItemRecord]) -> None:
+        self._rewrite(self.items_path, records)
+
+    def _rewrite(self, path: Path, lines: list[Line]) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        tmp = self.items_path.with_suffix(".jsonl.tmp")
+        tmp = path.with_suffix(".jsonl.tmp")
         with tmp.open("w", encoding="utf-8") as out:
-            for record in records:
-                out.write(record.model_dump_json() + "\n")
+            for line in lines:
+                out.write(line.model_dump_json() + "\n")
             out.flush()
             os.fsync(out.fileno())
-        tmp.replace(self.items_path)
+        tmp.replace(path)
 
     async def append(self, record: ItemRecord) -> None:
         await self._append(self.items_path, record)
+
+    async def append_attempt(self, repeat: int, item_id: int, attempt: Attempt) -> None:
+        await self._append(
+            self.attempts_path, JournaledAttempt(repeat=repeat, item_id=item_id, attempt=attempt)
+        )
 
     async def append_rejudged(self, record: ItemRecord) -> None:
         await self._append(self.rejudged_path, record)
@@ -102,7 +138,7 @@ class ResultsStore:
         self.rewrite(records)
         self.rejudged_path.unlink(missing_ok=True)
 
-    async def _append(self, path: Path, record: ItemRecord) -> None:
+    async def _append(self, path: Path, record: BaseModel) -> None:
         line = record.model_dump_json() + "\n"
         async with self._lock:
             await asyncio.to_thread(self._append_line, path, line)

@@ -70,7 +70,7 @@ async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> P
             judge=judge,
             store=store,
             limits=StageLimits(generate=spec.concurrency, execute=max(1, dispatcher.slots)),
-            timeout_s=settings.timeout_s,
+            timeout_s=settings.execution_timeout_s,
             progress=progress,
             retry_failed=retry_failed,
         )
@@ -126,6 +126,8 @@ def open_run(
         repeats=settings.repeats,
         judge=settings.judge_url,
         protocol=settings.protocol,
+        self_debug=settings.debug_rounds,
+        judge_rounds=settings.judge_rounds,
         instructs=instructs_info(settings.instructs),
         provenance=collect_provenance(settings, dataset),
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -19,8 +19,12 @@ from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.instructs import instructs_info
 from orchestrator.bench.models.registry import ModelSpec
 from orchestrator.bench.prompts import DEFAULT_TASK_VARIANT, check_library, check_task_variant
-from orchestrator.bench.records import Protocol, TaskVariant
+from orchestrator.bench.records import JudgeRounds, Protocol, TaskVariant
+from orchestrator.bench.self_debug import MAX_ROUNDS, VISCODER_ROUNDS
 from orchestrator.executor.api import Library
+
+DEFAULT_TIMEOUT_S = 60.0
+VISCODER_TIMEOUT_S = 10.0  # nbconvert's cell timeout in VisCoder's runs
 
 
 class UsageError(RunStopped):
@@ -51,7 +55,11 @@ class BenchSettings(BaseSettings):
     judge_token: SecretStr | None = Field(None, validation_alias="JUDGE_TOKEN")
     run_id: str | None = Field(None, validation_alias="RUN_ID")
     results_dir: Path = Field(Path("results"), validation_alias="RESULTS_DIR")
-    timeout_s: float = Field(60.0, gt=0, le=600, validation_alias="TIMEOUT_S")
+    # unset: 10 s in the viscoder protocol (VisCoder's), else 60 s
+    timeout_s: float | None = Field(None, gt=0, le=600, validation_alias="TIMEOUT_S")
+    # rounds of self-debug after the first attempt; unset: 3 in viscoder, else 0
+    self_debug: int | None = Field(None, ge=0, le=MAX_ROUNDS, validation_alias="SELF_DEBUG")
+    judge_rounds: JudgeRounds = Field("final", validation_alias="JUDGE_ROUNDS")
     pool_size: int = Field(2, ge=1, validation_alias="POOL_SIZE")
 
     # The checks' own messages list the known names, which a bare Literal error would not.
@@ -74,6 +82,18 @@ class BenchSettings(BaseSettings):
     @classmethod
     def _all_means_no_limit(cls, value: object) -> object:
         return None if isinstance(value, str) and value.strip().lower() == "all" else value
+
+    @property
+    def debug_rounds(self) -> int:
+        if self.self_debug is not None:
+            return self.self_debug
+        return VISCODER_ROUNDS if self.protocol == "viscoder" else 0
+
+    @property
+    def execution_timeout_s(self) -> float:
+        if self.timeout_s is not None:
+            return self.timeout_s
+        return VISCODER_TIMEOUT_S if self.protocol == "viscoder" else DEFAULT_TIMEOUT_S
 
     def judge_access(self) -> tuple[str, str] | None:
         """(JUDGE_URL, JUDGE_TOKEN), or None when no judge is set."""
@@ -98,6 +118,8 @@ def default_run_id(settings: BenchSettings, spec: ModelSpec, ids: list[int]) -> 
             str(settings.dataset),
             instructs_info(settings.instructs).sha256,
         ]
+        # Added only when set, so runs started before self-debug keep their ids.
+        + ([settings.debug_rounds] if settings.debug_rounds else [])
     )
     digest = hashlib.sha256(key.encode()).hexdigest()[:8]
     slug = "".join(c if c.isalnum() or c in "-." else "-" for c in spec.alias)

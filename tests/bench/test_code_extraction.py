@@ -265,3 +265,200 @@ def test_ppb_wrong_library_is_the_name_missing_from_the_code(
     code: str, library: Library, wrong: bool
 ) -> None:
     assert is_wrong_library(code, library, "ppb") is wrong
+
+
+# viscoder: VisCoder's fork of the reference's gather_code, quirks included
+
+
+def test_viscoder_takes_only_the_first_python_block() -> None:
+    reply = "Imports:\n```python\nx = 1\n```\nthen\n```python\ny = 2\n```"
+    assert extract_code(reply, "viscoder") == "x = 1"
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        ("```python\n  x = 1  \n```", "x = 1"),
+        ("Here it is: ```python\nx = 1\n```", "x = 1"),
+        ("```python\n print('hello world')```", "print('hello world')"),
+        ("```python\nx = 1\ny = 2", "x = 1\ny = 2"),  # open to the end
+        ("```python\n```", ""),
+        # text after "```python" on the opening line stays in the code
+        ("```python3\nx = 1\n```", "3\nx = 1"),
+        ("```python title='a'\nx = 1\n```", "title='a'\nx = 1"),
+        ("```pythonx = 1```", "x = 1"),
+    ],
+)
+def test_viscoder_block_is_what_follows_the_fence_up_to_the_next(reply: str, code: str) -> None:
+    assert extract_code(reply, "viscoder") == code
+
+
+def test_viscoder_strips_but_does_not_dedent() -> None:
+    reply = "  ```python\n    if True:\n        x = 1\n  ```"
+    assert extract_code(reply, "viscoder") == "if True:\n        x = 1"
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        (
+            "import matplotlib.pyplot as plt\nplt.plot([1])",
+            "import matplotlib.pyplot as plt\nplt.plot([1])",
+        ),
+        ("  x = 1\n\n", "x = 1"),
+        ("x = 1<|eot_id|>", "x = 1"),
+        ("x = 1<|endoftext|>", "x = 1"),
+        ("x = 1\n<EOS>", "x = 1"),
+        (
+            "<|start_header_id|>assistant<|end_header_id|>\n\nx = 1<|eot_id|>",
+            "assistant\n\nx = 1",
+        ),
+        ("x = 1<|im_end|>", "x = 1<|im_end|>"),  # not one of its stop tokens
+        # other fences do not count: the whole reply is the code
+        ("```py\nx = 1\n```", "```py\nx = 1\n```"),
+        ("```Python\nx = 1\n```", "```Python\nx = 1\n```"),
+        ("```\nx = 1\n```", "```\nx = 1\n```"),
+        ("", ""),
+    ],
+)
+def test_viscoder_takes_a_reply_without_a_python_fence_whole(reply: str, code: str) -> None:
+    assert extract_code(reply, "viscoder") == code
+
+
+def test_viscoder_keeps_stop_tokens_inside_a_python_block() -> None:
+    assert extract_code("```python\nx = 1<|eot_id|>\n```", "viscoder") == "x = 1<|eot_id|>"
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        'df = pd.read_csv("data.csv")',
+        "df = pd.read_csv('data.csv')",
+        'df=pd.read_csv("data.csv")',
+        "df=pd.read_csv('data.csv')",
+    ],
+)
+def test_viscoder_replaces_the_four_reads_by_a_hash(read: str) -> None:
+    code = f"import pandas as pd\n{read}\nprint(df)"
+    assert (
+        extract_code(f"```python\n{code}\n```", "viscoder") == "import pandas as pd\n#\nprint(df)"
+    )
+    assert extract_code(code, "viscoder") == "import pandas as pd\n#\nprint(df)"
+    assert extract_code(f"```python\nmy{read}\n```", "viscoder") == "my#"
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        'df = pandas.read_csv("data.csv")',
+        'df = pd.read_csv( "data.csv" )',
+        'df = pd.read_csv("./data.csv")',
+        'df = pd.read_csv("data.csv", index_col=0)',
+        'data = pd.read_csv("data.csv")',
+    ],
+)
+def test_viscoder_keeps_every_other_read(read: str) -> None:
+    assert extract_code(f"```python\n{read}\n```", "viscoder") == read
+
+
+@pytest.mark.parametrize(
+    "code",
+    ["x = np.arange(3)", "import numpy as np\nx = np.arange(3)", "x = snp.a", "# np. here"],
+)
+def test_viscoder_prepends_numpy_whenever_np_dot_occurs(code: str) -> None:
+    assert extract_code(f"```python\n{code}\n```", "viscoder") == f"import numpy as np\n{code}"
+    assert extract_code(f"{code}<|eot_id|>", "viscoder") == f"import numpy as np\n{code}"
+
+
+def test_viscoder_prepends_nothing_without_np_dot() -> None:
+    assert extract_code("```python\nimport numpy\nx = numpy.ones(2)\n```", "viscoder") == (
+        "import numpy\nx = numpy.ones(2)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ('plt.savefig("plot.png")', "plt.show()"),
+        ("plt.savefig('plot.png', dpi=300, bbox_inches='tight')", "plt.show()"),
+        ("fig.savefig(path)", "fig.show()"),
+        ('fig.write_image("plot.png")', "fig.show()"),
+        ('fig.write_image("plot.png", width=800, height=600)', "fig.show()"),
+        (
+            'plt.tight_layout()\nplt.savefig("a.png")\nplt.close()',
+            "plt.tight_layout()\nplt.show()\nplt.close()",
+        ),
+        ('plt.savefig("a.png")\nplt.show()', "plt.show()\nplt.show()"),
+        # up to the first ")": a nested call leaves its closing parenthesis, as upstream
+        ('plt.savefig(os.path.join("out", "a.png"))', "plt.show())"),
+        ("plt.show()", "plt.show()"),
+        ('fig.write_html("a.html")', 'fig.write_html("a.html")'),
+        ("savefig('a.png')", "savefig('a.png')"),  # not a method call
+    ],
+)
+def test_viscoder_turns_saving_into_showing(code: str, shown: str) -> None:
+    assert extract_code(f"```python\n{code}\n```", "viscoder") == shown
+
+
+@pytest.mark.parametrize(
+    ("code", "unwrapped"),
+    [
+        ("try:\n    plt.show()\nexcept:\n    pass", "plt.show()\n"),
+        (
+            "x = 1\ntry:\n    fig.show()\nexcept Exception:\n    pass\ny = 2",
+            "x = 1\nfig.show()\n\ny = 2",
+        ),
+        # a save in the try becomes a show first, then the try goes
+        ('try:\n    fig.write_image("a.png")\nexcept ValueError:\n    pass', "fig.show()\n"),
+        # the body is kept as it stands: a second line keeps its indentation
+        ("try:\n    fig.show()\n    x = 1\nexcept:\n    pass", "fig.show()\n    x = 1\n"),
+    ],
+)
+def test_viscoder_unwraps_a_try_around_show_whose_except_passes(code: str, unwrapped: str) -> None:
+    assert extract_code(f"```python\n{code}\n```", "viscoder") == unwrapped
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "try:\n    plt.show()\nexcept ImportError:\n    print('no display')",
+        "try:\n    x = 1\nexcept:\n    pass\nplt.show()",
+        "plt.show()\ntry:\n    x = 1\nexcept:\n    pass",
+    ],
+)
+def test_viscoder_keeps_other_tries(code: str) -> None:
+    assert extract_code(f"```python\n{code}\n```", "viscoder") == code
+
+
+def test_viscoder_try_pattern_reaches_any_later_pass_as_upstream() -> None:
+    # upstream's pattern is `try:\s*(.*?\.show\(\).*?)except.*?pass` (DOTALL): the "pass" may
+    # be in a later statement or even a word, and everything up to it goes
+    code = (
+        'try:\n    plt.show()\nexcept Exception as e:\n    print(e)\nprint(df["passengers"].sum())'
+    )
+    assert extract_code(f"```python\n{code}\n```", "viscoder") == ('plt.show()\nengers"].sum())')
+
+
+@pytest.mark.parametrize(
+    ("code", "library", "wrong"),
+    [
+        ("import matplotlib.pyplot as plt", "matplotlib", False),
+        ("# uses matplotlib\nimport seaborn as sns", "matplotlib", False),
+        ("x = 'plotly'\nimport matplotlib.pyplot as plt", "plotly", False),
+        ("import matplotlib_venn", "matplotlib", False),
+        ("import seaborn as sns", "plotly", True),
+        ("import pandas as pd\ndf.plot()", "matplotlib", True),
+        ("import Seaborn", "seaborn", True),
+        ("", "matplotlib", True),
+    ],
+)
+def test_viscoder_wrong_library_is_as_in_ppb(code: str, library: Library, wrong: bool) -> None:
+    assert is_wrong_library(code, library, "viscoder") is wrong
+    assert is_wrong_library(code, library, "viscoder") is is_wrong_library(code, library, "ppb")
+
+
+def test_viscoder_wrong_library_of_a_whole_reply_taken_as_code() -> None:
+    # no python fence: the prose is the code, and a mention of the library is enough
+    code = extract_code("I would use matplotlib for this.", "viscoder")
+    assert not is_wrong_library(code, "matplotlib", "viscoder")
+    assert is_wrong_library(code, "matplotlib", "lenient")

@@ -91,3 +91,27 @@ def test_runs_stored_before_provenance_count_as_unknown(
     message = str(error.value)
     assert "instructions differs: old-1: unknown (stored before this was recorded)" in message
     assert "protocol" not in message  # stored before PROTOCOL= existed: lenient
+
+
+def test_runs_with_self_debug_get_their_pass_rates_per_round(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compare([stored_run(tmp_path, "a", self_debug=3), stored_run(tmp_path, "b", self_debug=1)])
+    out = capsys.readouterr().out
+    table = out[out.index("Self-debug: execution pass rate") :]
+    assert "Init" in table and "Post A3" in table
+    # MIXED: 5 of its 7 items ran without an error, and nothing was debugged
+    row_b = next(line for line in table.splitlines() if line.startswith("│ b "))
+    assert [cell.strip() for cell in row_b.strip("│").split("│")][2:] == [
+        "71.43",
+        "71.43",
+        "-",
+        "-",
+    ]
+
+
+def test_runs_without_self_debug_get_no_such_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    compare([stored_run(tmp_path, "a"), stored_run(tmp_path, "b")])
+    assert "Self-debug" not in capsys.readouterr().out

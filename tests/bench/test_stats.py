@@ -19,12 +19,11 @@ from orchestrator.bench.records import (
     TaskText,
     Timings,
 )
+from orchestrator.bench.stats.items import final_records, item_score
 from orchestrator.bench.stats.models import Summary
 from orchestrator.bench.stats.summary import (
     StatsError,
     build_summary,
-    final_records,
-    item_score,
     reference_round,
     reference_stats,
     run_stats,

@@ -7,8 +7,11 @@ from rich.console import Console, RenderableType
 
 from orchestrator.bench.progress import output_console
 from orchestrator.bench.records import InstructsInfo, JudgeInfo
+from orchestrator.bench.stats.models import Summary
+from orchestrator.bench.stats.self_debug_tables import self_debug_comparison_table
 from orchestrator.bench.stats.summary import build_summary
 from orchestrator.bench.stats.tables import comparison_table, run_table
+from tests.bench.test_self_debug_stats import ITEMS, debug_config
 from tests.bench.test_stats import MIXED, config, record
 
 
@@ -131,3 +134,44 @@ def test_comparison_names_the_protocol_when_it_differs() -> None:
     )
     text = render(comparison_table([ppb, lenient]))
     assert "Protocol" in text and "ppb" in text and "lenient" in text
+
+
+def cells_of(text: str, first: str, after: str = "") -> list[str]:
+    """The cells of the first row starting with `first` below the text `after`."""
+    lines = text[text.index(after) :].splitlines()
+    row = next(line for line in lines if line.strip().startswith(f"│ {first} "))
+    return [cell.strip() for cell in row.strip("│ ").split("│")]
+
+
+def test_self_debug_run_in_viscoders_layout() -> None:
+    text = render(run_table(build_summary(debug_config(), ITEMS)))
+    header = next(line for line in text.splitlines() if "Post A1" in line)
+    assert header.index("Init") < header.index("Post A1") < header.index("Post A3")
+    assert cells_of(text, "m", after="Post A1") == [
+        "m",
+        "40.00",
+        "40.00",
+        "60.00",
+        "60.00",
+    ]  # test_self_debug_stats
+    assert cells_of(text, "fixed (ran and drew)") == ["fixed (ran and drew)", "-", "1", "1", "0"]
+    assert cells_of(text, "extra generation time, s")[1:] == ["2.4", "3.0"]
+    assert cells_of(text, "extra input tokens")[1:] == ["-", "-"]
+    assert "Error" in text  # the paper's table is still there
+    assert "Self-debug" not in render(run_table(build_summary(config(protocol="ppb"), MIXED)))
+
+
+def test_comparison_of_self_debug_runs_with_different_rounds() -> None:
+    def run(run_id: str, rounds: int) -> Summary:
+        cfg = debug_config(rounds).model_copy(update={"run_id": run_id})
+        return build_summary(cfg, [r.model_copy(update={"run_id": run_id}) for r in ITEMS])
+
+    summaries = [run("three", 3), run("one", 1), run("none", 0)]
+    table = self_debug_comparison_table(summaries)
+    assert table is not None
+    text = render(table)
+    assert cells_of(text, "three")[2:] == ["40.00", "40.00", "60.00", "60.00"]
+    # rounds 2 and 3 were not run; the run without self-debug has no figures
+    assert cells_of(text, "one")[2:] == ["40.00", "40.00", "-", "-"]
+    assert cells_of(text, "none")[2:] == ["-"] * 4
+    assert self_debug_comparison_table(summaries[2:]) is None

@@ -19,6 +19,7 @@ from orchestrator.bench.models.local.venv import venv_ready
 from orchestrator.bench.models.local.verify import is_verified
 from orchestrator.bench.models.providers import make_generator
 from orchestrator.bench.models.registry import LOCAL_MODEL_ALIAS, resolve_model
+from orchestrator.bench.models.turns import one_turn
 
 pytestmark = [pytest.mark.llm, pytest.mark.anyio]
 
@@ -46,7 +47,7 @@ async def test_local_model_writes_matplotlib_code() -> None:
             resolve_model(LOCAL_MODEL_ALIAS), model_id=server.model_id, max_output_tokens=300
         )
         async with make_generator(spec, server.endpoint) as generator:
-            generation = await generator.generate(SYSTEM, USER)
+            generation = await generator.generate(SYSTEM, one_turn(USER))
         port = server.port
 
     assert "```python" in generation.text

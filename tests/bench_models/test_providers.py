@@ -21,6 +21,7 @@ from orchestrator.bench.models.providers import (
     make_generator,
 )
 from orchestrator.bench.models.registry import Endpoint, ModelSpec, Provider, resolve_model
+from orchestrator.bench.models.turns import Turn, one_turn
 from tests.support.llm_server import HttpError, Reply, StandinLLM
 
 pytestmark = pytest.mark.anyio
@@ -47,7 +48,7 @@ def endpoint_for(spec: ModelSpec, llm: StandinLLM) -> Endpoint:
 
 async def generate(spec: ModelSpec, llm: StandinLLM, policy: RetryPolicy = FAST) -> Generation:
     async with make_generator(spec, endpoint_for(spec, llm), policy=policy) as generator:
-        return await generator.generate(SYSTEM, USER)
+        return await generator.generate(SYSTEM, one_turn(USER))
 
 
 # --- request shape ---------------------------------------------------------------------------
@@ -95,6 +96,32 @@ async def test_anthropic_request_shape(llm: StandinLLM) -> None:
     assert request.body["model"] == "claude-3-5-sonnet-20241022"
 
 
+CONVERSATION = [
+    Turn(role="user", content=USER),
+    Turn(role="assistant", content="```python\nplt.plot(df.x, lw='wide')\n```"),
+    Turn(role="user", content="The above code failed with the following error:\nValueError"),
+]
+AS_SENT = [turn.model_dump() for turn in CONVERSATION]
+
+
+@pytest.mark.parametrize(
+    "spec", [OPENAI, ANTHROPIC, resolve_model("llama-70b")], ids=lambda spec: spec.alias
+)
+async def test_a_conversation_is_sent_turn_by_turn(spec: ModelSpec, llm: StandinLLM) -> None:
+    llm.push("```python\nplt.plot(df.x)\n```")
+    async with make_generator(spec, endpoint_for(spec, llm), policy=FAST) as generator:
+        generation = await generator.generate(SYSTEM, CONVERSATION)
+
+    assert generation.text == "```python\nplt.plot(df.x)\n```"
+    [request] = llm.requests
+    assert request.system == SYSTEM
+    messages = request.body["messages"]
+    if spec.provider is Provider.ANTHROPIC:  # the system prompt travels beside the turns
+        assert messages == AS_SENT
+    else:
+        assert messages == [{"role": "system", "content": SYSTEM}, *AS_SENT]
+
+
 async def test_openai_compatible_alias_reads_its_endpoint_from_the_environment(
     llm: StandinLLM,
 ) -> None:
@@ -104,7 +131,7 @@ async def test_openai_compatible_alias_reads_its_endpoint_from_the_environment(
         "OPENAI_COMPATIBLE_API_KEY": "standin-key",
     }
     async with make_generator(spec, spec.endpoint(env), policy=FAST) as generator:
-        generation = await generator.generate(SYSTEM, USER)
+        generation = await generator.generate(SYSTEM, one_turn(USER))
 
     assert generation.model == "meta-llama/Llama-3.1-70B-Instruct"
     [request] = llm.requests
@@ -182,7 +209,7 @@ async def test_unreachable_endpoint_is_unavailable(spec: ModelSpec) -> None:
     endpoint = Endpoint(base_url=f"http://127.0.0.1:{port}", api_key="k")
     async with make_generator(spec, endpoint, policy=FAST) as generator:
         with pytest.raises(ModelUnavailable, match=rf"127\.0\.0\.1:{port}.*after 3 attempts"):
-            await generator.generate(SYSTEM, USER)
+            await generator.generate(SYSTEM, one_turn(USER))
 
 
 # --- fail fast -------------------------------------------------------------------------------
@@ -199,7 +226,7 @@ async def test_bad_key_fails_fast_naming_the_variable(
     endpoint = dataclasses.replace(endpoint_for(spec, llm), api_key="wrong")
     async with make_generator(spec, endpoint, policy=FAST) as generator:
         with pytest.raises(ModelAuthError, match=rf"HTTP 401.*check {key_var}"):
-            await generator.generate(SYSTEM, USER)
+            await generator.generate(SYSTEM, one_turn(USER))
     assert llm.refused == 1
 
 
@@ -249,7 +276,9 @@ async def test_concurrency_is_limited_per_generator(llm: StandinLLM) -> None:
     async with make_generator(
         spec, endpoint_for(spec, llm), policy=FAST, http_client=client
     ) as generator:
-        generations = await asyncio.gather(*(generator.generate(SYSTEM, USER) for _ in range(6)))
+        generations = await asyncio.gather(
+            *(generator.generate(SYSTEM, one_turn(USER)) for _ in range(6))
+        )
 
     assert sorted(g.text for g in generations) == [f"r{i}" for i in range(6)]
     assert transport.most_in_flight == 2

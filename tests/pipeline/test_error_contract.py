@@ -5,6 +5,7 @@ judge gets no more images than it takes."""
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from orchestrator.bench.models.providers import (
     ModelAuthError,
     ModelBadRequestError,
 )
+from orchestrator.bench.models.turns import Turn
 from orchestrator.bench.records import ItemOutcome, Judgement
 from orchestrator.bench.rejudge import RejudgeIncomplete, rejudge
 from orchestrator.bench.results_store import ResultsStore
@@ -38,7 +40,7 @@ from tests.pipeline.test_pipeline_seams import (
     pipeline,
     run_config,
 )
-from tests.support.fake_generator import FakeGenerator
+from tests.support.fake_generator import FakeGenerator, one_prompt
 from tests.support.fake_judge_backend import FakeJudgeBackend
 from tests.support.judge_app import b64, png
 
@@ -51,13 +53,13 @@ class RefusingGenerator(FakeGenerator):
     """Refuses the prompts of one case with `error`; answers the others like `model`."""
 
     def __init__(self, case: int, error: Exception) -> None:
-        super().__init__(model)
+        super().__init__(one_prompt(model))
         self.case, self.error = case, error
 
-    async def _complete(self, system: str, user: str) -> Completion:
-        if case_in(user) == self.case:
+    async def _complete(self, system: str, turns: Sequence[Turn]) -> Completion:
+        if case_in(turns[0].content) == self.case:
             raise self.error
-        return await super()._complete(system, user)
+        return await super()._complete(system, turns)
 
 
 def unreadable(case: int) -> BenchItem:
@@ -86,12 +88,16 @@ async def test_deterministic_failures_are_failed_and_kept_on_resume(tmp_path: Pa
         assert "Failed items" in text and "prompt too long" in text
 
         assert (
-            pipeline(store, FakeGenerator(model), ScriptedExecutions({}), judge, items).pending()
+            pipeline(
+                store, FakeGenerator(one_prompt(model)), ScriptedExecutions({}), judge, items
+            ).pending()
             == []
         )
-        again = pipeline(store, FakeGenerator(model), ScriptedExecutions({}), judge, items)
+        again = pipeline(
+            store, FakeGenerator(one_prompt(model)), ScriptedExecutions({}), judge, items
+        )
         again.retry_failed = True
-        assert sorted(i.id for i, _ in again.pending()) == [BAD_REQUEST, BAD_DATA]
+        assert sorted(w.item.id for w in again.pending()) == [BAD_REQUEST, BAD_DATA]
 
 
 async def test_many_images_are_cut_to_what_the_judge_takes(tmp_path: Path) -> None:
@@ -101,7 +107,7 @@ async def test_many_images_are_cut_to_what_the_judge_takes(tmp_path: Path) -> No
     )
     async with judge_service(tmp_path, backend) as judge:
         executions = ScriptedExecutions({OK: many})
-        await pipeline(store, FakeGenerator(model), executions, judge, [item(OK)]).run()
+        await pipeline(store, FakeGenerator(one_prompt(model)), executions, judge, [item(OK)]).run()
     (record,) = store.load()
     assert record.outcome == ItemOutcome.DONE
     assert record.images_cut and len(record.images) == MAX_IMAGES + 4
@@ -113,7 +119,9 @@ async def test_a_judge_refusing_its_token_stops_the_run(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path / "run")
     async with judge_service(tmp_path, FakeJudgeBackend()) as good:
         wrong = JudgeClient("http://judge", "wrong-token", transport=good._http._transport)
-        run = pipeline(store, FakeGenerator(model), ScriptedExecutions({}), wrong, [item(OK)])
+        run = pipeline(
+            store, FakeGenerator(one_prompt(model)), ScriptedExecutions({}), wrong, [item(OK)]
+        )
         with pytest.raises(ExceptionGroup) as group:
             await run.run()
         await wrong.aclose()
@@ -140,7 +148,8 @@ async def test_rejudge_stores_each_item_and_resumes_where_it_stopped(
     items = [item(OK), item(2)]
     store, backend = ResultsStore(tmp_path / "run"), FakeJudgeBackend()
     store.write_config(run_config(items))
-    no_judge = pipeline(store, FakeGenerator(model), ScriptedExecutions({}), None, items)  # type: ignore[arg-type]
+    generator = FakeGenerator(one_prompt(model))
+    no_judge = pipeline(store, generator, ScriptedExecutions({}), None, items)  # type: ignore[arg-type]
     await no_judge.run()
     monkeypatch.setenv("JUDGE_URL", "http://judge")
     monkeypatch.setenv("JUDGE_TOKEN", JUDGE_TOKEN)

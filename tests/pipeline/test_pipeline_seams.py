@@ -30,7 +30,7 @@ from orchestrator.executor.api import (
     ExecutionResult,
     ExecutionStatus,
 )
-from tests.support.fake_generator import SPEC, FakeGenerator
+from tests.support.fake_generator import SPEC, FakeGenerator, one_prompt
 from tests.support.fake_judge_backend import FakeJudgeBackend
 from tests.support.fake_sandbox import ok_result
 from tests.support.judge_app import png
@@ -187,7 +187,7 @@ async def test_each_outcome_is_recorded_and_only_real_results_are_scored(tmp_pat
     store, backend = ResultsStore(tmp_path / "run"), FakeJudgeBackend()
     executions = ScriptedExecutions(FIRST_RUN)
     async with judge_service(tmp_path, backend) as judge:
-        written = await pipeline(store, FakeGenerator(model), executions, judge).run()
+        written = await pipeline(store, FakeGenerator(one_prompt(model)), executions, judge).run()
     assert written == len(ITEMS)
     stored = by_case(store)
 
@@ -240,11 +240,13 @@ async def test_each_outcome_is_recorded_and_only_real_results_are_scored(tmp_pat
 async def test_resume_retries_only_the_items_that_did_not_finish(tmp_path: Path) -> None:
     store, backend = ResultsStore(tmp_path / "run"), FakeJudgeBackend()
     async with judge_service(tmp_path, backend) as judge:
-        await pipeline(store, FakeGenerator(model), ScriptedExecutions(FIRST_RUN), judge).run()
+        await pipeline(
+            store, FakeGenerator(one_prompt(model)), ScriptedExecutions(FIRST_RUN), judge
+        ).run()
         first = by_case(store)
-        generator, executions = FakeGenerator(healthy_model), ScriptedExecutions({})
+        generator, executions = FakeGenerator(one_prompt(healthy_model)), ScriptedExecutions({})
         resumed = pipeline(store, generator, executions, judge)
-        assert [(i.id, repeat) for i, repeat in resumed.pending()] == [(INFRA, 0), (MODEL_DOWN, 0)]
+        assert [(w.item.id, w.repeat) for w in resumed.pending()] == [(INFRA, 0), (MODEL_DOWN, 0)]
         assert await resumed.run() == 2
     assert sorted(case_in(prompt) for prompt in generator.prompts) == [INFRA, MODEL_DOWN]
     assert executions.cases() == [INFRA, MODEL_DOWN]
@@ -262,7 +264,7 @@ async def test_a_judge_outage_is_an_infra_error_not_a_score(tmp_path: Path) -> N
     items = [item(OK)]
     async with judge_service(tmp_path, backend) as judge:
         executions = ScriptedExecutions({})
-        await pipeline(store, FakeGenerator(model), executions, judge, items).run()
+        await pipeline(store, FakeGenerator(one_prompt(model)), executions, judge, items).run()
         (record,) = store.load()
         assert record.outcome == ItemOutcome.INFRA_ERROR
         assert (record.infra_error or "").startswith("judge: ")
@@ -271,7 +273,7 @@ async def test_a_judge_outage_is_an_infra_error_not_a_score(tmp_path: Path) -> N
         assert run_stats([record], judged=True).items == 0
 
         backend.available = True
-        await pipeline(store, FakeGenerator(model), executions, judge, items).run()
+        await pipeline(store, FakeGenerator(one_prompt(model)), executions, judge, items).run()
     (record,) = store.load()
     assert record.outcome == ItemOutcome.DONE
     assert (record.visual.score, record.task_score.score) == (80, 80)

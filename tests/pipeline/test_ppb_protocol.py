@@ -17,7 +17,7 @@ from orchestrator.bench.results_store import ResultsStore
 from orchestrator.executor.api import WORKDIR, ExecutionRequest, ExecutionResult
 from tests.pipeline.test_pipeline_seams import EXECUTOR, by_case, case_in, item, judge_service
 from tests.pipeline.test_pipeline_seams import pipeline as seams_pipeline
-from tests.support.fake_generator import FakeGenerator
+from tests.support.fake_generator import FakeGenerator, one_prompt
 from tests.support.fake_judge_backend import FakeJudgeBackend
 from tests.support.fake_sandbox import ok_result
 
@@ -72,7 +72,7 @@ class RecordedExecutions:
 
 async def run(tmp_path: Path, protocol: Protocol) -> tuple[ResultsStore, RecordedExecutions]:
     store, executions = ResultsStore(tmp_path / "run"), RecordedExecutions()
-    generator = FakeGenerator(lambda user: REPLIES[case_in(user)])
+    generator = FakeGenerator(one_prompt(lambda user: REPLIES[case_in(user)]))
     async with judge_service(tmp_path, FakeJudgeBackend()) as judge:
         await seams_pipeline(store, generator, executions, judge, ITEMS, protocol).run()
     return store, executions

@@ -13,6 +13,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from orchestrator.bench.records import (
+    Attempt,
     ExecStatus,
     Execution,
     ItemOutcome,
@@ -306,3 +307,51 @@ def typical_records(cfg: RunConfig) -> list[ItemRecord]:
             )
         )
     return records
+
+
+DEBUG_CODE = (
+    "import matplotlib.pyplot as plt\nx = [1, 2, 3]\nplt.plot(x, [1, 2])\n",
+    "import matplotlib.pyplot as plt\nx = [1, 2]\nplt.plot(x, [1, 2])\nplt.close()\n",
+    "import matplotlib.pyplot as plt\nx = [1, 2]\nplt.plot(x, [1, 2])\n",
+)
+DEBUG_ERROR = "ValueError: x and y must have same first dimension, but have shapes (3,) and (2,)"
+
+
+def debugged_records(cfg: RunConfig) -> list[ItemRecord]:
+    """A self-debug run: item 0 errs, then draws nothing, then is fixed in round 2; item 1
+    errs twice with the same code and its debugging stops early; item 2 passes at once."""
+    png = realistic_png
+    error = Execution(status=ExecStatus.ERROR, ename="ValueError", evalue=DEBUG_ERROR[12:])
+    first = Attempt(
+        code=DEBUG_CODE[0], execution=error, images=[png(2)], feedback=f"{DEBUG_ERROR}\n"
+    )
+    no_plot = Attempt(
+        round=1,
+        code=DEBUG_CODE[1],
+        execution=Execution(status=ExecStatus.OK),
+        feedback="The code ran without an error but produced no plot.",
+    )
+    key_error = Execution(status=ExecStatus.ERROR, ename="KeyError", evalue="'month'")
+    return [
+        record(
+            cfg,
+            0,
+            images=[png(0)],
+            references=[png(1)],
+            scores=(80, 90),
+            round=2,
+            code=DEBUG_CODE[2],
+            attempts=[first, no_plot],
+        ),
+        record(
+            cfg,
+            1,
+            references=[png(1)],
+            round=1,
+            code=DEBUG_CODE[0],
+            execution=key_error,
+            attempts=[first],
+            debug_stopped="the endpoint refused the longer conversation",
+        ),
+        record(cfg, 2, images=[png(3)], references=[png(3)], scores=(70, 60)),
+    ]

@@ -263,3 +263,62 @@ def test_cli_refuses_a_folder_that_is_not_a_run(
 ) -> None:
     assert main([str(tmp_path / "nope")]) == 2
     assert "is not a directory" in capsys.readouterr().err
+
+
+@pytest.fixture(scope="module")
+def debug_html(tmp_path_factory: pytest.TempPathFactory) -> str:
+    cfg = synthetic.config("debugged", range(3)).model_copy(
+        update={"self_debug": 3, "protocol": "viscoder"}
+    )
+    results = tmp_path_factory.mktemp("debugged") / "results"
+    run_dir = synthetic.write_run(results, cfg, synthetic.debugged_records(cfg))
+    return report.write_report([run_dir], run_dir / "report.html").read_text()
+
+
+def attempts_of(card_html: str) -> list[str]:
+    """The HTML of each attempt on a card, in order."""
+    return card_html.split('<li class="attempt')[1:]
+
+
+def test_self_debug_attempts_are_shown_in_order_with_their_errors(debug_html: str) -> None:
+    fixed = card(debug_html, 0, 0)
+    assert "Self-debug: 3 attempts" in fixed and "self-debug round 2" in fixed
+    first, no_plot, final = attempts_of(fixed)
+    assert 'data-round="0"' in first and "Error sent back" in first
+    assert synthetic.DEBUG_ERROR in first
+    assert "round 0 image 1" in first  # an attempt that erred after drawing shows its image
+    assert "The code ran without an error but produced no plot." in no_plot
+    assert "no image generated" in no_plot
+    assert final.startswith(' attempt-final"') and ">final</span>" in final
+    assert "Ran and drew a plot." in final and "Error" not in final
+
+
+def test_self_debug_attempts_show_the_change_of_code(debug_html: str) -> None:
+    first, no_plot, final = attempts_of(card(debug_html, 0, 0))
+    assert "Change from" not in first
+    diff = Tags(no_plot).text["span"]  # the highlighted diff's tokens
+    assert "--- round 0" in diff and "+++ round 1" in diff
+    assert "-x = [1, 2, 3]" in diff and "+x = [1, 2]" in diff and "+plt.close()" in diff
+    assert "Change from round 1" in final and "-plt.close()" in Tags(final).text["span"]
+
+
+def test_an_item_whose_debugging_stopped_says_why(debug_html: str) -> None:
+    stopped = card(debug_html, 0, 1)
+    assert "stopped early: the endpoint refused the longer conversation" in stopped
+    _, final = attempts_of(stopped)
+    assert "Error:" in final and "KeyError: &#39;month&#39;" in final
+    assert "The same code as round 0." in final
+
+
+def test_items_without_earlier_attempts_render_as_before(debug_html: str, html: str) -> None:
+    assert "attempt" not in card(debug_html, 0, 2)
+    assert 'class="attempt' not in html
+
+
+def test_the_run_section_shows_the_pass_rate_per_round(debug_html: str) -> None:
+    table = debug_html[debug_html.index('<table class="stats self-debug">') :]
+    table = table[: table.index("</table>")]
+    assert "<th>Init</th><th>Post A1</th><th>Post A2</th><th>Post A3</th>" in table
+    # Init: item 2 only; A1: item 2 (0 drew nothing); A2 on: items 0 and 2
+    assert "<td>33.33</td><td>33.33</td><td>66.67</td><td>66.67</td>" in table
+    assert "2 items debugged, 1 stopped early" in debug_html

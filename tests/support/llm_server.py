@@ -11,8 +11,9 @@ It speaks two wire formats over real HTTP:
 Replies follow a script, one entry per request, in order: a plain string (or ``Reply``) is
 answered as the assistant's text; an ``HttpError`` is answered with that status and the
 provider's error body (``retry_after`` sets the ``Retry-After`` header). When the script is
-empty, ``default_reply`` is used. ``Reply(text, delay_s=...)`` answers late (to provoke
-client timeouts or overlap concurrent calls).
+empty, ``responder(request)`` answers if one is set (a reply that depends on what was
+asked, e.g. on the conversation so far), else ``default_reply``. ``Reply(text,
+delay_s=...)`` answers late (to provoke client timeouts or overlap concurrent calls).
 
 Every request that passed the auth check is recorded in ``.requests`` (``RecordedRequest``:
 wire format, headers, JSON body, and the decoded ``.texts`` and ``.images`` of the user
@@ -34,7 +35,7 @@ import base64
 import itertools
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal
@@ -121,6 +122,15 @@ class RecordedRequest:
         return parts
 
     @property
+    def turns(self) -> list[tuple[str, str]]:
+        """(role, text) of every user and assistant message, in order."""
+        return [
+            (str(message["role"]), _text(message.get("content")))
+            for message in self.body.get("messages", [])
+            if message.get("role") in ("user", "assistant")
+        ]
+
+    @property
     def texts(self) -> list[str]:
         """The text parts of the user messages, in order."""
         return [part["text"] for part in self._parts() if part.get("type") == "text"]
@@ -148,12 +158,21 @@ class RecordedRequest:
         return types
 
 
+def _text(content: object) -> str:
+    """A message's text: the string, or its text parts joined."""
+    if isinstance(content, str):
+        return content
+    parts = content if isinstance(content, list) else []
+    return "".join(str(part.get("text", "")) for part in parts if isinstance(part, dict))
+
+
 @dataclass
 class StandinLLM:
     """A scripted OpenAI/Anthropic-compatible HTTP server; see the module docstring."""
 
     script: Iterable[ScriptEntry] = ()
     default_reply: ScriptEntry = "0"
+    responder: Callable[[RecordedRequest], ScriptEntry] | None = None
     api_key: str = "standin-key"
     host: str = "127.0.0.1"  # "0.0.0.0" lets containers reach it through the bridge gateway
     requests: list[RecordedRequest] = field(default_factory=list, init=False)
@@ -198,9 +217,11 @@ class StandinLLM:
         self._server.stop()
         self._port = None
 
-    def _next_entry(self) -> ScriptEntry:
+    def _next_entry(self, request: RecordedRequest) -> ScriptEntry:
         with self._lock:
-            return self._queue.popleft() if self._queue else self.default_reply
+            if self._queue:
+                return self._queue.popleft()
+        return self.default_reply if self.responder is None else self.responder(request)
 
     def _build_app(self) -> FastAPI:
         app = FastAPI(title="LLM stand-in (tests only)")
@@ -231,8 +252,9 @@ class StandinLLM:
         body = await request.json()
         if body.get("stream"):
             return self._error(wire, HttpError(400, "the stand-in does not stream: stream=false"))
-        self.requests.append(RecordedRequest(wire, dict(request.headers), body))
-        entry = self._next_entry()
+        recorded = RecordedRequest(wire, dict(request.headers), body)
+        self.requests.append(recorded)
+        entry = self._next_entry(recorded)
         if isinstance(entry, HttpError):
             return self._error(wire, entry)
         reply = Reply(entry) if isinstance(entry, str) else entry

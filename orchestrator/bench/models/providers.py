@@ -1,4 +1,5 @@
-"""Generation providers: one async call that turns (system, user) into the model's reply.
+"""Generation providers: one async call that turns a system prompt and a conversation
+(models/turns.py) into the model's next reply. A plain prompt is the one-turn case.
 
 OpenAI and any OpenAI-compatible endpoint (vLLM, Together, OpenRouter, llama.cpp, Ollama) go
 through the `openai` SDK, Anthropic through the `anthropic` SDK. Both SDKs' own retries are
@@ -20,17 +21,20 @@ import asyncio
 import logging
 import time
 from abc import abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import anthropic
 import httpx2
 import openai
+from anthropic.types import AssistantMessageParam, MessageParam, UserMessageParam
 from openai.types.chat import ChatCompletionMessageParam
 from pydantic import BaseModel
 from tenacity import RetryCallState
 
 from orchestrator.bench.errors import RunStopped
 from orchestrator.bench.models.registry import PROVIDER_ENV, Endpoint, ModelSpec, Provider
+from orchestrator.bench.models.turns import TokenUsage, Turn
 from orchestrator.common.failures import Rejection
 from orchestrator.common.http_client import AsyncClosing
 from orchestrator.common.retrying import RetryableFailure, retrying
@@ -70,11 +74,6 @@ class RetryPolicy:
     max_wait_s: float = 120.0  # cap for one wait, the server's Retry-After included
 
 
-class TokenUsage(BaseModel):
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-
-
 class Completion(BaseModel):
     text: str
     model: str  # as the endpoint reported it
@@ -90,7 +89,7 @@ class Generation(Completion):
 
 
 class Generator(AsyncClosing):
-    """Sends (system, user) to one model at temperature 0, at most `spec.concurrency` at once."""
+    """Sends conversations to one model at temperature 0, at most `spec.concurrency` at once."""
 
     def __init__(self, spec: ModelSpec, endpoint: Endpoint, policy: RetryPolicy) -> None:
         self.spec = spec
@@ -98,7 +97,7 @@ class Generator(AsyncClosing):
         self._policy = policy
         self._slots = asyncio.Semaphore(spec.concurrency)
 
-    async def generate(self, system: str, user: str) -> Generation:
+    async def generate(self, system: str, turns: Sequence[Turn]) -> Generation:
         async with self._slots:
             started = time.monotonic()
             attempts = 0
@@ -110,7 +109,7 @@ class Generator(AsyncClosing):
                     with attempt:
                         attempts += 1
                         sent = time.monotonic()
-                        completion = await self._complete(system, user)
+                        completion = await self._complete(system, turns)
                         latency_s = time.monotonic() - sent
             except RetryableFailure as exc:
                 raise ModelUnavailable(
@@ -159,7 +158,7 @@ class Generator(AsyncClosing):
         return ModelBadRequestError(f"{where} rejected the request (HTTP {status}): {message}")
 
     @abstractmethod
-    async def _complete(self, system: str, user: str) -> Completion:
+    async def _complete(self, system: str, turns: Sequence[Turn]) -> Completion:
         """One request. Raises RetryableFailure if another attempt may work, else ModelError."""
 
 
@@ -182,11 +181,13 @@ class OpenAIChatGenerator(Generator):
             http_client=http_client,
         )
 
-    async def _complete(self, system: str, user: str) -> Completion:
-        messages: list[ChatCompletionMessageParam] = [
-            {"role": "system", "content": system},
-            {"role": "user", "content": user},
-        ]
+    async def _complete(self, system: str, turns: Sequence[Turn]) -> Completion:
+        messages: list[ChatCompletionMessageParam] = [{"role": "system", "content": system}]
+        for turn in turns:
+            if turn.role == "user":
+                messages.append({"role": "user", "content": turn.content})
+            else:
+                messages.append({"role": "assistant", "content": turn.content})
         try:
             reply = await self._client.chat.completions.create(
                 model=self.spec.model_id,
@@ -231,13 +232,19 @@ class AnthropicGenerator(Generator):
             http_client=http_client,
         )
 
-    async def _complete(self, system: str, user: str) -> Completion:
+    async def _complete(self, system: str, turns: Sequence[Turn]) -> Completion:
+        messages: list[MessageParam] = [
+            UserMessageParam(role="user", content=turn.content)
+            if turn.role == "user"
+            else AssistantMessageParam(role="assistant", content=turn.content)
+            for turn in turns
+        ]
         try:
             reply = await self._client.messages.create(
                 model=self.spec.model_id,
                 max_tokens=self.spec.max_output_tokens,
                 system=system,
-                messages=[{"role": "user", "content": user}],
+                messages=messages,
                 # This SDK version no longer exposes sampling parameters; the API takes them.
                 extra_body={"temperature": 0},
             )

@@ -9,8 +9,9 @@ and model output shown in it can neither load anything nor run script.
 
     python -m orchestrator.bench.report RUN_DIR [RUN_DIR ...] [--out FILE]
 
-load reads a run, images and charts make the embedded PNGs, view builds what the
-templates show, render fills in the templates and __main__ is the command line.
+load reads a run, images and charts make the embedded PNGs, highlight the code and diffs,
+view builds what the templates show (attempts: a self-debugged item's rounds), render
+fills in the templates and __main__ is the command line.
 """
 
 from orchestrator.bench.report.errors import ReportError

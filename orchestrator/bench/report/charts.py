@@ -14,8 +14,8 @@ from matplotlib.ticker import MaxNLocator
 from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord
 from orchestrator.bench.report.images import png_data_uri
 from orchestrator.bench.report.load import RunResults
+from orchestrator.bench.stats.items import ScoreKind
 from orchestrator.bench.stats.models import Summary
-from orchestrator.bench.stats.summary import ScoreKind
 
 CHART_DPI = 100
 SCORE_BINS = list(range(0, 101, 10))

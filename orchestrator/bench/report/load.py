@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from orchestrator.bench.records import ItemOutcome, ItemRecord, RunConfig
 from orchestrator.bench.report.errors import InvalidResults, MissingResults
 from orchestrator.bench.results_store import ResultsError, ResultsStore
+from orchestrator.bench.stats.items import ScoreKind, final_records, item_score
 from orchestrator.bench.stats.models import Summary
-from orchestrator.bench.stats.summary import ScoreKind, final_records, item_score
 
 
 def is_done(record: ItemRecord) -> bool:

@@ -14,8 +14,10 @@ from markupsafe import Markup
 
 from orchestrator.bench.report.charts import comparison_chart, outcome_chart, score_histograms
 from orchestrator.bench.report.errors import ReportError
+from orchestrator.bench.report.highlight import HIGHLIGHT_CSS
 from orchestrator.bench.report.load import RunResults, load_run
-from orchestrator.bench.report.view import HIGHLIGHT_CSS, build_section, run_labels
+from orchestrator.bench.report.view import build_section, run_labels
+from orchestrator.bench.stats.self_debug_tables import pass_header
 
 TEMPLATES_DIR = Path(__file__).with_name("templates")
 
@@ -37,6 +39,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["number"] = _number
+    env.filters["pass_header"] = pass_header
     return env
 
 

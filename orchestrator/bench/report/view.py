@@ -7,19 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
-from pygments.lexers import PythonLexer
 
 from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, RunConfig
+from orchestrator.bench.report.attempts import AttemptView, attempt_views
 from orchestrator.bench.report.charts import Chart, outcome_chart, score_histograms, time_chart
+from orchestrator.bench.report.highlight import python_html
 from orchestrator.bench.report.images import ImageView, embed_png
 from orchestrator.bench.report.load import RunResults, is_done
-from orchestrator.bench.stats.summary import ItemScore, item_score
+from orchestrator.bench.stats.items import ItemScore, item_score
 
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-_HIGHLIGHT = HtmlFormatter(cssclass="highlight")
-HIGHLIGHT_CSS: str = _HIGHLIGHT.get_style_defs(".highlight")  # type: ignore[no-untyped-call]
 
 
 @dataclass(frozen=True)
@@ -29,6 +26,7 @@ class Card:
     generated: list[ImageView]
     references: list[ImageView]
     code_html: Markup
+    attempts: list[AttemptView]  # with self-debug: every attempt, the final one last
     traceback: str
     visual: ItemScore | None  # None unless the outcome is `done`: no scores
     task: ItemScore | None
@@ -50,11 +48,6 @@ class RunSection:
     planned: int
 
 
-def _highlighted(code: str) -> Markup:
-    # Pygments escapes the code it highlights.
-    return Markup(highlight(code, PythonLexer(), _HIGHLIGHT) if code else "")  # noqa: S704
-
-
 def build_card(record: ItemRecord, order: int, *, judged: bool) -> Card:
     generated = [
         embed_png(png, f"generated image {n}" if len(record.images) > 1 else "generated image")
@@ -73,7 +66,8 @@ def build_card(record: ItemRecord, order: int, *, judged: bool) -> Card:
         order=order,
         generated=generated,
         references=references,
-        code_html=_highlighted(record.code),
+        code_html=python_html(record.code),
+        attempts=attempt_views(record),
         traceback=_ANSI_ESCAPE.sub("", execution.traceback) if execution else "",
         visual=visual,
         task=task,

@@ -3,6 +3,7 @@
 Two sets of figures: `stats`, `per_repeat` and `across_repeats` are the project's own
 (`RunStats`: floats, percentages, unparsed replies left out); `reference` holds the figures
 of the reference's `calculate_stats` with its formulas and rounding (`ReferenceStats`).
+`self_debug` holds VisCoder's self-debug figures (orchestrator.bench.stats.self_debug).
 """
 
 from __future__ import annotations
@@ -84,6 +85,41 @@ class FailedItem(BaseModel):
     reason: str
 
 
+class DebugRound(BaseModel):
+    """One column of VisCoder's self-debug table: the state after round `round`."""
+
+    round: int
+    label: str  # "Init" for round 0, then "A1".."Ak"
+    passed: int  # items whose latest attempt up to this round passes (VisCoder's rule)
+    pass_pct: float | None  # 100 * passed / items; None when there are no items
+    took_part: int  # items with an attempt in this round
+    fixed: int | None  # of those, how many ran and drew a plot; None for Init
+    # With JUDGE_ROUNDS=all, the mean scores of each item's latest attempt up to this round
+    # (the reference protocols count a missing score as 0); None otherwise.
+    visual_mean: float | None = None
+    task_mean: float | None = None
+
+
+class DebugCost(BaseModel):
+    """What the debug attempts (round >= 1) added, summed per item."""
+
+    per_item: float | None  # mean over all items; None when a count is unknown
+    per_debugged_item: float | None  # mean over the items that were debugged
+
+
+class SelfDebugStats(BaseModel):
+    """VisCoder's self-debug figures, all repeats pooled (`done` items only)."""
+
+    rounds: int  # the configured rounds (SELF_DEBUG)
+    items: int
+    debugged: int  # items with at least one debug attempt
+    stopped: int  # items whose debugging stopped early (ItemRecord.debug_stopped)
+    per_round: list[DebugRound]  # rounds 0..rounds
+    generation_s: DebugCost
+    output_tokens: DebugCost
+    input_tokens: DebugCost
+
+
 class Summary(BaseModel):
     run_id: str
     config: RunConfig
@@ -98,3 +134,4 @@ class Summary(BaseModel):
     reference: ReferenceStats | None = None
     executors: dict[str, ExecutorFigures] = {}  # executor URL -> its share of the run
     failed_items: list[FailedItem] = []  # outcome `failed`, retried only with --retry-failed
+    self_debug: SelfDebugStats | None = None  # None: the run had no self-debug

@@ -66,10 +66,23 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Literal
 
-from orchestrator.bench.records import ExecStatus, ItemOutcome, ItemRecord, Protocol, RunConfig
+from orchestrator.bench.records import (
+    REFERENCE_PROTOCOLS,
+    ExecStatus,
+    ItemOutcome,
+    ItemRecord,
+    Protocol,
+    RunConfig,
+)
+from orchestrator.bench.stats.items import (
+    ItemScore,
+    ScoreKind,
+    counted_values,
+    done_records,
+    final_records,
+    item_score,
+)
 from orchestrator.bench.stats.models import (
     ExecutorFigures,
     FailedItem,
@@ -80,11 +93,10 @@ from orchestrator.bench.stats.models import (
     ScoreStats,
     Summary,
 )
+from orchestrator.bench.stats.self_debug import self_debug_stats
 
 GOOD_SCORE = 75
 BAD_SCORE = 25
-ScoreKind = Literal["visual", "task"]
-ScoreState = Literal["scored", "unparsed", "not_scored"]
 PPB_ERRORS = frozenset({ExecStatus.ERROR, ExecStatus.TIMEOUT, ExecStatus.OOM, ExecStatus.CRASHED})
 HEADLINE_FIGURES = (
     "incorrect_code_pct",
@@ -103,43 +115,10 @@ class StatsError(ValueError):
     """Records that cannot be summarised together (e.g. from another run)."""
 
 
-@dataclass(frozen=True)
-class ItemScore:
-    state: ScoreState
-    value: int | None = None
-    reason: str = ""  # why the score is 0, unparsed or missing
-
-
-def item_score(record: ItemRecord, kind: ScoreKind, *, judged: bool) -> ItemScore:
-    """The state of one score of one `done` item, by the rules in the module docstring."""
-    if kind == "visual" and not record.reference_images:
-        return ItemScore("not_scored", reason="no reference image")
-    if not judged:
-        return ItemScore("not_scored", reason="not judged")
-    if record.wrong_library:
-        return ItemScore("scored", 0, reason="wrong library")
-    if not record.images:
-        return ItemScore("scored", 0, reason="no plot")
-    judgement = record.visual if kind == "visual" else record.task_score
-    if judgement.score is not None:
-        return ItemScore("scored", judgement.score)
-    if judgement.raw.strip():
-        return ItemScore("unparsed", reason="the judge's reply had no score")
-    return ItemScore("not_scored", reason=judgement.reason or "not judged")
-
-
-def final_records(records: Iterable[ItemRecord]) -> list[ItemRecord]:
-    """The last record of each (repeat, item): a resumed run appends a retried item again."""
-    latest: dict[tuple[int, int], ItemRecord] = {}
-    for record in records:
-        latest[(record.repeat, record.item_id)] = record
-    return list(latest.values())
-
-
 def had_error(record: ItemRecord, protocol: Protocol) -> bool:
     """Whether the item's execution had an error, by the protocol's rule (module docstring)."""
     status = None if record.execution is None else record.execution.status
-    return status in PPB_ERRORS if protocol == "ppb" else status != ExecStatus.OK
+    return status in PPB_ERRORS if protocol in REFERENCE_PROTOCOLS else status != ExecStatus.OK
 
 
 def score_stats(scores: Sequence[ItemScore]) -> ScoreStats:
@@ -197,11 +176,7 @@ def reference_round(value: float, places: int) -> float:
 
 
 def reference_scores(scores: Sequence[ItemScore], protocol: Protocol) -> ReferenceScores:
-    # Only a `scored` state has a value (0 for no plot or wrong library).
-    if protocol == "ppb":
-        values = [s.value or 0 for s in scores]
-    else:
-        values = [s.value for s in scores if s.value is not None]
+    values = counted_values(scores, protocol)
     n = len(values)
     return ReferenceScores(
         mean=int(statistics.fmean(values)) if n else None,
@@ -220,7 +195,7 @@ def reference_stats(
     records: Iterable[ItemRecord], protocol: Protocol, *, judged: bool
 ) -> ReferenceStats:
     """The reference's figures over records (deduplicated with `final_records` first)."""
-    done = [r for r in final_records(records) if r.outcome == ItemOutcome.DONE]
+    done = done_records(records)
     n = len(done)
     errors = sum(had_error(r, protocol) for r in done)
 
@@ -247,7 +222,8 @@ def reference_stats(
 
 
 def build_summary(config: RunConfig, records: Iterable[ItemRecord]) -> Summary:
-    """summary.json: pooled stats, stats per repeat, and mean ± sd across repeats."""
+    """summary.json: pooled stats, stats per repeat, mean ± sd across repeats and, with
+    self-debug, VisCoder's figures (stats.self_debug)."""
     latest = final_records(records)
     foreign = sorted({r.run_id for r in latest} - {config.run_id})
     if foreign:
@@ -274,6 +250,7 @@ def build_summary(config: RunConfig, records: Iterable[ItemRecord]) -> Summary:
             for r in latest
             if r.outcome == ItemOutcome.FAILED
         ],
+        self_debug=self_debug_stats(config, latest),
     )
 
 

@@ -5,7 +5,8 @@ figures in the paper's Table I layout (error rate, then the integer mean and the
 bad fractions of the visual and the task score) and the counts behind them; in lenient the
 project's figures (incorrect code %, mean, good % and bad %), with a note that they are not
 comparable with the paper. Lines under it say when the run's instructions are not the
-reference's or are unknown, and name the judge when the run recorded it.
+reference's or are unknown, and name the judge when the run recorded it. A run with
+self-debug gets its tables in VisCoder's layout too (self_debug_tables).
 `comparison_table` puts several runs side by side, one row each, in the style of Tables
 I-III: the setting that differs between the runs (model, library, descriptor, task variant)
 gets a column. A run with repeats shows "mean ± sd" across its repeats; a single run shows
@@ -20,7 +21,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from orchestrator.bench.records import RunConfig
+from orchestrator.bench.records import REFERENCE_PROTOCOLS, RunConfig
 from orchestrator.bench.stats.models import (
     ReferenceScores,
     ReferenceStats,
@@ -28,6 +29,7 @@ from orchestrator.bench.stats.models import (
     ScoreStats,
     Summary,
 )
+from orchestrator.bench.stats.self_debug_tables import self_debug_tables
 from orchestrator.bench.stats.summary import figure
 
 TABLE_I_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -61,7 +63,7 @@ def run_table(summary: Summary) -> Group:
     config = summary.config
     reference = summary.reference
     parts: list[RenderableType]
-    if config.protocol == "ppb" and reference is not None:
+    if config.protocol in REFERENCE_PROTOCOLS and reference is not None:
         parts = [
             _paper_table(summary, reference),
             _reference_counts_table(summary, reference),
@@ -74,6 +76,7 @@ def run_table(summary: Summary) -> Group:
             table.add_column(header, justify="right")
         table.add_row(config.model, *(_cell(summary, name) for _, name in TABLE_I_COLUMNS))
         parts = [table, _counts_table(summary), _project_scores_table(summary)]
+    parts.extend(self_debug_tables(summary))
     if summary.executors:
         parts.append(_executors_table(summary))
     if summary.failed_items:
