@@ -16,9 +16,11 @@ project's `PROTOCOL=ppb` against it. What it follows:
 - Cell: "# id = <id>"; "%matplotlib inline" (matplotlib, seaborn) or the plotly PNG
   renderer (plotly); the item's loader reading the CSV by its absolute path; the code; the
   pyplot rcParams reset (matplotlib, seaborn); seaborn's reset (seaborn); "%reset -f".
-- One notebook per reply (the reference has one notebook for all items, where a failing
-  cell skips its "%reset -f" and leaks names into the next one), all executed by one
-  nbconvert in one container without network.
+- Notebook: one per library, a cell per item in order, sharing one kernel as the
+  reference's do: a failing cell skips its "%reset -f" and leaves its names to the next
+  cells, and what outlives "%reset -f" (a backend set by `matplotlib.use`) stays for all
+  later cells. Each notebook is executed by its own nbconvert, side by side in one
+  container without network, and each cell's outcome is read by its "# id = " line.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ import nbformat
 
 MOUNT = "/mnt/reference"  # where the notebooks and the CSV are seen inside the container
 PYPLOT_LIBRARIES = ("matplotlib", "seaborn")
+ID_PREFIX = "# id = "
 
 
 def reference_code(reply: str) -> str:
@@ -61,7 +64,7 @@ def reference_code(reply: str) -> str:
 def reference_cell(item_id: int, loader: str, code: str, library: str) -> str:
     """The reference's cell for one item; `loader` already reads the CSV by its path."""
     pyplot = library in PYPLOT_LIBRARIES
-    lines = [f"# id = {item_id}"]
+    lines = [f"{ID_PREFIX}{item_id}"]
     if pyplot:
         lines.append("%matplotlib inline")
     if library == "plotly":
@@ -79,20 +82,29 @@ def reference_cell(item_id: int, loader: str, code: str, library: str) -> str:
 class CellOutcome:
     has_plot: bool
     has_error: bool
-    error: str  # "ename: evalue" of the first error, "" for none
+    error: str  # "ename: evalue" of the cell's error, "" for none
 
 
-def outcome_of(notebook: Path) -> CellOutcome:
-    """Plots and errors of the executed notebook's code cells, read as the reference reads."""
+def cell_outcomes(notebook: Path) -> dict[int, CellOutcome]:
+    """Each cell's plot and error by the id on its first line, read as the reference reads."""
     executed: Any = nbformat.read(notebook, as_version=4)  # type: ignore[no-untyped-call]
-    outputs = [out for cell in executed.cells if cell.cell_type == "code" for out in cell.outputs]
-    errors = [f"{out.ename}: {out.evalue}" for out in outputs if out.output_type == "error"]
-    plots = [
-        out for out in outputs if out.output_type == "display_data" and "image/png" in out.data
-    ]
-    return CellOutcome(
-        has_plot=bool(plots), has_error=bool(errors), error=errors[0] if errors else ""
-    )
+    outcomes = {}
+    for cell in executed.cells:
+        first_line = cell.source.lstrip("\n").split("\n")[0]
+        if cell.cell_type != "code" or not first_line.startswith(ID_PREFIX):
+            continue
+        errors = [
+            f"{out.ename}: {out.evalue}" for out in cell.outputs if out.output_type == "error"
+        ]
+        plots = [
+            out
+            for out in cell.outputs
+            if out.output_type == "display_data" and "image/png" in out.data
+        ]
+        outcomes[int(first_line.removeprefix(ID_PREFIX))] = CellOutcome(
+            has_plot=bool(plots), has_error=bool(errors), error=errors[-1] if errors else ""
+        )
+    return outcomes
 
 
 def run_reference(
@@ -103,15 +115,17 @@ def run_reference(
     loader: str,
     csv: bytes,
     replies: list[str],
-    library: str,
+    libraries: list[str],
     timeout_s: float = 900,
-    parallel: int = 2,
-) -> list[CellOutcome]:
-    """Runs each reply as the reference would, all in one container; outcomes in order.
+) -> dict[str, list[CellOutcome]]:
+    """Runs the replies as the reference would, a notebook per library, all in one container.
 
-    `loader` is the item's data-loading code as the dataset gives it (reading "data.csv");
-    the CSV is stored as data-<id>.csv, so code that reads "data.csv" itself fails, as it
-    does in the reference (whose CSVs are not in the notebook's folder either).
+    Each library's notebook has one cell per reply, in order. The replies all answer the
+    item `item_id`, so each cell's id comment numbers its reply instead: the outcomes are
+    read back by that id, as the reference reads its items'. `loader` is the item's
+    data-loading code as the dataset gives it (reading "data.csv"); the CSV is stored as
+    data-<id>.csv, so code that reads "data.csv" itself fails, as it does in the reference
+    (whose CSVs are not in the notebook's folder either). Outcomes by library, in order.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     workdir.chmod(0o777)  # the image's user (not root) writes the executed notebooks
@@ -119,25 +133,28 @@ def run_reference(
     (workdir / csv_name).write_bytes(csv)
     loader = loader.replace("data.csv", f"{MOUNT}/{csv_name}")
     names = []
-    for number, reply in enumerate(replies):
+    for library in libraries:
         notebook = nbformat.v4.new_notebook()  # type: ignore[no-untyped-call]
-        cell = reference_cell(item_id, loader, reference_code(reply), library)
-        notebook.cells = [nbformat.v4.new_code_cell(cell)]  # type: ignore[no-untyped-call]
-        name = f"reply-{number:02d}.ipynb"
+        notebook.cells = [
+            nbformat.v4.new_code_cell(  # type: ignore[no-untyped-call]
+                reference_cell(number, loader, reference_code(reply), library)
+            )
+            for number, reply in enumerate(replies)
+        ]
+        name = f"{library}.ipynb"
         nbformat.write(notebook, workdir / name)  # type: ignore[no-untyped-call]
         (workdir / name).chmod(0o666)
         names.append(name)
-    container = f"ppb-reference-{os.getpid()}-{library}"
-    # One container; `parallel` nbconvert processes share the notebooks out between them.
-    # The font cache built into the image goes where matplotlib looks (as the server does).
-    per_process = str(-(-len(names) // parallel))
+    container = f"ppb-reference-{os.getpid()}"
+    # One nbconvert process per notebook, side by side. The font cache built into the image
+    # goes where matplotlib looks (as the server does).
     nbconvert = (
         "jupyter nbconvert --to notebook --execute --allow-errors --inplace"
         " --ExecutePreprocessor.timeout=60"
     )
     script = (
         'cp -r /opt/mplconfig/. "$MPLCONFIGDIR" && printf "%s\\n" "$@"'
-        f" | xargs -P {parallel} -n {per_process} {nbconvert}"
+        f" | xargs -P {len(names)} -n 1 {nbconvert}"
     )
     command = [
         "docker", "run", "--rm", "--network", "none", "--name", container,
@@ -153,7 +170,12 @@ def run_reference(
         raise
     if done.returncode != 0:
         raise RuntimeError(f"nbconvert failed ({done.returncode}):\n{done.stderr[-4000:]}")
-    return [outcome_of(workdir / name) for name in names]
+    outcomes = {}
+    for library, name in zip(libraries, names, strict=True):
+        by_id = cell_outcomes(workdir / name)
+        assert sorted(by_id) == list(range(len(replies))), f"{name}: cells {sorted(by_id)}"
+        outcomes[library] = [by_id[number] for number in range(len(replies))]
+    return outcomes
 
 
 def fixture_item(tasks: Path, item_id: int) -> dict[str, Any]:
