@@ -33,7 +33,7 @@ _LONG_BYTES = 100
 NO_PLOT = "The code ran without an error but produced no plot."
 _FIRST_FAILURE = "The above code failed with the following error:"
 _LATER_FAILURE = "The above code still failed with the following error:"
-_ASK = "Please write a corrected version of the code in a ```python block."
+CORRECTION_REQUEST = "Please write a corrected version of the code in a ```python block."
 
 
 def failed(attempt: AttemptResult) -> bool:
@@ -76,5 +76,5 @@ def conversation(user: str, attempts: list[Attempt]) -> list[Turn]:
     for number, attempt in enumerate(attempts):
         lead = _FIRST_FAILURE if number == 0 else _LATER_FAILURE
         turns.append(Turn(role="assistant", content=f"```python\n{attempt.code}\n```"))
-        turns.append(Turn(role="user", content=f"{lead}\n{attempt.feedback}\n{_ASK}"))
+        turns.append(Turn(role="user", content=f"{lead}\n{attempt.feedback}\n{CORRECTION_REQUEST}"))
     return turns
