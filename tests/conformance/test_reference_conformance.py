@@ -179,7 +179,8 @@ def run_through_project(executor: LocalExecutor, tmp: Path, library: str) -> dic
             "REPEATS": str(len(REPLIES)),
             "JUDGE": "none",
         }
-        result = bench(env)
+        # The three libraries' runs share one executor: on a loaded machine each waits long.
+        result = bench(env, timeout_s=1500)
         assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
         assert len(llm.requests) == len(REPLIES)
     outcomes: dict[str, Outcome] = {}
@@ -238,7 +239,7 @@ def halves(
 
 
 # The first test's set-up runs the module's `halves`: the work of all three.
-@pytest.mark.timeout(900)
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("library", LIBRARIES)
 def test_ppb_agrees_with_the_reference_reply_by_reply(
     library: str, halves: dict[str, Halves]
