@@ -37,12 +37,17 @@ RULES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # clients speak the executor's wire models, nothing of its implementation
     "orchestrator.client": (
         ("orchestrator.executor", "orchestrator.bench", "judge"),
-        ("orchestrator.executor.api",),
+        ("orchestrator.executor.api", "orchestrator.executor.figures"),
     ),
     # the benchmark talks to services through their wire models and clients only
     "orchestrator.bench": (
         ("orchestrator.executor", "judge"),
-        ("orchestrator.executor.api", "judge.api", "judge.client"),
+        (
+            "orchestrator.executor.api",
+            "orchestrator.executor.figures",
+            "judge.api",
+            "judge.client",
+        ),
     ),
     # the judge is its own service: from orchestrator it takes only the common pieces
     "judge": (("orchestrator", "sandbox_server"), ("orchestrator.common",)),

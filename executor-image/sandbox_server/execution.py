@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 import queue
 import re
 import time
@@ -11,9 +12,11 @@ from typing import Any
 
 from orchestrator.common.pngcheck import InvalidPng, PngLimits, validate_png
 from sandbox_server.kernel import Kernel
-from sandbox_server.protocol import Capture, ReplyError, bounded_error
+from sandbox_server.protocol import FIGURE_MIME, Capture, ReplyError, bounded_error
 
 PNG_LIMITS = PngLimits()
+# A description longer than this is dropped unread (an honest one is far smaller).
+MAX_DESCRIPTION_BYTES = 512 * 1024
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 # The output message types whose image/png counts, by the request's capture.
 IMAGE_OUTPUTS: dict[Capture, frozenset[str]] = {
@@ -43,6 +46,7 @@ class Execution:
         self.stderr: list[str] = []
         self.stream_bytes = 0
         self.images: list[str] = []
+        self.figures: list[object | None] = []  # each image's description, or None
         self.error: ReplyError | None = None
         self.limit_error: ReplyError | None = None
         self.kernel_died = False
@@ -57,7 +61,7 @@ class Execution:
             }
             self.kernel.manager.interrupt_kernel()
 
-    def add_image(self, b64: str) -> None:
+    def add_image(self, b64: str, description: object = None) -> None:
         if len(self.images) >= self.max_images:
             self.exceed(f"more than {self.max_images} images")
             return
@@ -67,6 +71,7 @@ class Execution:
             self.exceed(f"image {len(self.images) + 1} rejected: {exc}")
             return
         self.images.append(b64)
+        self.figures.append(parsed_description(description))
 
     def handle(self, msg: dict[str, Any]) -> None:
         kind, content = msg["msg_type"], msg["content"]
@@ -79,7 +84,7 @@ class Execution:
         elif kind in self.image_outputs:
             data = content.get("data", {})
             if "image/png" in data:
-                self.add_image(data["image/png"].replace("\n", ""))
+                self.add_image(data["image/png"].replace("\n", ""), data.get(FIGURE_MIME))
         elif kind == "error" and self.error is None:
             self.error = bounded_error(
                 content["ename"],
@@ -109,3 +114,17 @@ class Execution:
                 return
             if self.limit_error is None:
                 self.handle(msg)
+
+
+def parsed_description(description: object) -> object | None:
+    """The figure description sent as JSON beside an image; None if absent or unreadable.
+    Its shape is the host's to check."""
+    if isinstance(description, dict):  # a layer below parsed the +json type already
+        return description
+    if not isinstance(description, str) or len(description) > MAX_DESCRIPTION_BYTES:
+        return None
+    try:
+        parsed: object = json.loads(description)
+    except ValueError:
+        return None
+    return parsed

@@ -7,7 +7,19 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
+from sandbox_server.protocol import (
+    FIGURE_MIME,
+    MAX_AXES,
+    MAX_COLOURS,
+    MAX_POINTS,
+    MAX_SERIES,
+    MAX_STRING_CHARS,
+    MAX_STRINGS,
+)
 from sandbox_server.snippets import kernel_code
+
+# describe.py's arguments after the MIME type, in its order
+DESCRIPTION_CAPS = (MAX_AXES, MAX_STRINGS, MAX_STRING_CHARS, MAX_COLOURS, MAX_SERIES, MAX_POINTS)
 
 
 class Kernel:
@@ -40,4 +52,5 @@ def start_kernel(workdir: Path, max_stream_bytes: int) -> Kernel:
     kernel.run_quiet(kernel_code("warmup"))
     kernel.run_quiet("get_ipython().reset(new_session=False, aggressive=False)")
     kernel.run_quiet(kernel_code("cap_output", max_stream_bytes))
+    kernel.run_quiet(kernel_code("describe", FIGURE_MIME, *DESCRIPTION_CAPS))
     return kernel

@@ -28,6 +28,18 @@ DEFAULT_MAX_IMAGES = 32
 DEFAULT_MAX_BODY_BYTES = 80 * 1024 * 1024
 DEFAULT_MAX_ERROR_BYTES = 64 * 1024  # for each of an error's ename, evalue and traceback
 
+# Figure descriptions (orchestrator/executor/figures.py is their schema): each travels in
+# its display_data bundle under this MIME type, beside its image/png, built to these caps.
+FIGURE_MIME = "application/vnd.pandasplotbench.figure+json"
+# Bump when what a description holds changes: cached ground-truth descriptions are keyed by it.
+DESCRIPTION_VERSION = 1
+MAX_AXES = 64
+MAX_STRINGS = 256  # per list of strings
+MAX_STRING_CHARS = 200
+MAX_COLOURS = 64  # per axes, distinct
+MAX_SERIES = 64  # per axes
+MAX_POINTS = 512  # per series, sampled evenly when there are more
+
 # A plain file name: no directory part, no "..", no NUL, no leading dot or dash.
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -77,6 +89,7 @@ class Reply(TypedDict):
 
     status: ReplyStatus
     images: list[str]  # base64 PNGs, in drawing order
+    figures: list[object | None]  # each image's figure description, or None
     stdout: str
     stderr: str
     error: ReplyError | None

@@ -8,7 +8,14 @@ from typing import Any, cast, get_args
 
 from sandbox_server.execution import Execution
 from sandbox_server.kernel import Kernel
-from sandbox_server.protocol import Capture, Reply, ReplyError, ReplyStatus, is_safe_file_name
+from sandbox_server.protocol import (
+    FIGURE_MIME,
+    Capture,
+    Reply,
+    ReplyError,
+    ReplyStatus,
+    is_safe_file_name,
+)
 from sandbox_server.settings import ServerSettings
 from sandbox_server.snippets import kernel_code
 
@@ -53,7 +60,7 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
     )
     run.run(request["code"])
     if capture == "all" and not run.kernel_died and run.limit_error is None:
-        run.run(kernel_code("harvest", settings.max_images - len(run.images)))
+        run.run(kernel_code("harvest", settings.max_images - len(run.images), FIGURE_MIME))
     status: ReplyStatus
     error: ReplyError | None
     if run.kernel_died or not kernel.manager.is_alive():
@@ -73,6 +80,7 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
     return {
         "status": status,
         "images": run.images,
+        "figures": run.figures,
         "stdout": "".join(run.stdout),
         "stderr": "".join(run.stderr),
         "error": error,

@@ -25,7 +25,7 @@ import asyncio
 import base64
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.progress import Progress, TaskID
@@ -38,12 +38,14 @@ from orchestrator.bench.cell import execution_request
 from orchestrator.bench.code_extraction import extract_code, is_wrong_library, uses_library
 from orchestrator.bench.data.dataset import BenchItem
 from orchestrator.bench.data.descriptors import DescriptorError
+from orchestrator.bench.figure_scoring import figure_metrics
+from orchestrator.bench.ground_truth import ExecuteFn as ExecuteFn
+from orchestrator.bench.ground_truth import GroundTruthFigures
 from orchestrator.bench.instructs import Instructs
 from orchestrator.bench.models.providers import Generator, ModelBadRequestError, ModelUnavailable
 from orchestrator.bench.models.turns import one_turn
 from orchestrator.bench.prompts import build_prompt, task_text
 from orchestrator.bench.records import (
-    Attempt,
     AttemptResult,
     ExecStatus,
     Execution,
@@ -55,12 +57,11 @@ from orchestrator.bench.records import (
     TaskVariant,
 )
 from orchestrator.bench.results_store import ResultsStore
-from orchestrator.bench.self_debug import conversation, failed, feedback
+from orchestrator.bench.self_debug import conversation, failed
+from orchestrator.bench.work import DONE, NOT_JUDGED, Done, Work, WorkSource
 from orchestrator.client.executor_client import ExecutorClientError
-from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Library
-
-# Runs one execution somewhere; returns the result and which executor ran it.
-ExecuteFn = Callable[[ExecutionRequest], Awaitable[tuple[ExecutionResult, str]]]
+from orchestrator.executor.api import Library
+from orchestrator.executor.figures import FigureDescription
 
 
 @dataclass(frozen=True)
@@ -69,78 +70,6 @@ class StageLimits:
     execute: int = 2
     judge: int = 4
     queue: int = 4  # items waiting between two stages
-
-
-NOT_JUDGED = Judgement(reason="not judged")
-
-
-@dataclass
-class Work:
-    """One item on its way through the stages: its current attempt and the earlier ones."""
-
-    item: BenchItem
-    repeat: int
-    attempts: list[Attempt] = field(default_factory=list)  # earlier, failed attempts
-    prompt: Prompt | None = None  # built by the first generation
-    current: AttemptResult = field(default_factory=AttemptResult)
-    infra_error: str | None = None
-    failure: str | None = None
-    debug_stopped: str | None = None
-
-    def __post_init__(self) -> None:
-        self.current.round = len(self.attempts)
-
-    @property
-    def stopped(self) -> bool:
-        """An earlier stage failed: the later ones have nothing to do."""
-        return self.infra_error is not None or self.failure is not None
-
-    def next_round(self) -> Attempt:
-        """Files the current (failed) attempt and starts the next round; returns the filed one."""
-        attempt = Attempt(
-            **self.current.model_dump(exclude={"visual", "task_score"}),
-            visual=NOT_JUDGED,  # until JUDGE_ROUNDS=all judges it with the final one
-            task_score=NOT_JUDGED,
-            feedback=feedback(self.current),
-        )
-        self.attempts.append(attempt)
-        self.current = AttemptResult(round=len(self.attempts))
-        return attempt
-
-    def back_to_last_round(self, reason: str) -> None:
-        """The next round could not be had: the last attempt stays the final one."""
-        last = self.attempts.pop()
-        self.current = AttemptResult(**last.model_dump(exclude={"feedback"}))
-        self.debug_stopped = reason
-
-
-class _Done:
-    """Queue sentinel: the stage before has finished."""
-
-
-DONE = _Done()
-
-
-class WorkSource:
-    """The generation stage's inbox: attempts of later rounds first, then new items, then,
-    once `close` is called, one DONE per worker. Unbounded, so that the execute stage can
-    always hand an item back without waiting on the stage before it."""
-
-    def __init__(self) -> None:
-        self._queue: asyncio.PriorityQueue[tuple[int, int, Work | _Done]] = asyncio.PriorityQueue()
-        self._order = 0
-
-    def put(self, work: Work | _Done) -> None:
-        rank = 2 if isinstance(work, _Done) else 0 if work.attempts else 1
-        self._order += 1
-        self._queue.put_nowait((rank, self._order, work))
-
-    async def get(self) -> Work | _Done:
-        return (await self._queue.get())[2]
-
-    def close(self, workers: int) -> None:
-        for _ in range(workers):
-            self.put(DONE)
 
 
 class Pipeline:
@@ -158,6 +87,7 @@ class Pipeline:
         timeout_s: float,
         progress: Progress | None = None,
         retry_failed: bool = False,
+        ground_truth: GroundTruthFigures | None = None,
     ) -> None:
         self.config = config
         self.items = items
@@ -170,6 +100,7 @@ class Pipeline:
         self.timeout_s = timeout_s
         self.progress = progress
         self.retry_failed = retry_failed
+        self.ground_truth = ground_truth  # None: no judge-free figure metrics
         self._bars: dict[str, TaskID] = {}
         self.written = 0
         self.reported_model: str | None = None  # the model id of the endpoint's first reply
@@ -197,8 +128,8 @@ class Pipeline:
         for stage in ("generate", "execute", "judge"):
             if self.progress is not None:
                 self._bars[stage] = self.progress.add_task(stage, total=len(todo))
-        to_execute: asyncio.Queue[Work | _Done] = asyncio.Queue(self.limits.queue)
-        to_judge: asyncio.Queue[Work | _Done] = asyncio.Queue(self.limits.queue)
+        to_execute: asyncio.Queue[Work | Done] = asyncio.Queue(self.limits.queue)
+        to_judge: asyncio.Queue[Work | Done] = asyncio.Queue(self.limits.queue)
         for work in todo:
             self._source.put(work)
         self._open = len(todo)
@@ -220,16 +151,16 @@ class Pipeline:
     async def _stage(
         self,
         workers: int,
-        inbox: WorkSource | asyncio.Queue[Work | _Done],
+        inbox: WorkSource | asyncio.Queue[Work | Done],
         step: Callable[[Work], Awaitable[Work | None]],
-        outbox: asyncio.Queue[Work | _Done] | None,
+        outbox: asyncio.Queue[Work | Done] | None,
         next_workers: int = 0,
     ) -> None:
         """`workers` tasks apply `step` to what comes in; what it returns goes on (None: the
         step has sent the work elsewhere)."""
 
         async def worker() -> None:
-            while not isinstance(job := await inbox.get(), _Done):
+            while not isinstance(job := await inbox.get(), Done):
                 out = await step(job)
                 if outbox is not None and out is not None:
                     await outbox.put(out)
@@ -294,7 +225,7 @@ class Pipeline:
     async def _execute(self, work: Work) -> Work | None:
         attempt = work.current
         if not work.stopped and not work.debug_stopped:
-            attempt.execution, attempt.images = await self._run_code(work)
+            attempt.execution, attempt.images, attempt.figures = await self._run_code(work)
         self._advance("execute")
         last_round = attempt.round >= self.config.self_debug
         if work.stopped or work.debug_stopped or last_round or not failed(attempt):
@@ -312,13 +243,15 @@ class Pipeline:
             self._source.close(self.limits.generate)
         return work
 
-    async def _run_code(self, work: Work) -> tuple[Execution | None, list[str]]:
-        """The current attempt's execution and images; (None, []) with `infra_error` set
-        when the executor could not run it."""
+    async def _run_code(
+        self, work: Work
+    ) -> tuple[Execution | None, list[str], list[FigureDescription | None]]:
+        """The current attempt's execution, images and their figures; (None, [], []) with
+        `infra_error` set when the executor could not run it."""
         attempt = work.current
         # ppb and viscoder run the cell without code too, as the reference does (cell.py).
         if not attempt.code and self.config.protocol == "lenient":
-            return Execution(status=ExecStatus.NO_CODE), []
+            return Execution(status=ExecStatus.NO_CODE), [], []
         request = execution_request(
             self.config.protocol, work.item, attempt.code, self.library, self.timeout_s
         )
@@ -327,7 +260,7 @@ class Pipeline:
             result, executor = await self.execute(request)
         except ExecutorClientError as exc:
             work.infra_error = f"executor: {exc}"
-            return None, []
+            return None, [], []
         attempt.timings.execution_s = round(time.monotonic() - started, 3)
         error = result.error
         execution = Execution(
@@ -341,12 +274,14 @@ class Pipeline:
             duration_s=result.duration_s,
             executor=executor,
         )
-        return execution, result.images
+        return execution, result.images, result.figures
 
     async def _judge(self, work: Work) -> None:
         judged = [work.current]
         if self.config.judge_rounds == "all":
             judged.extend(work.attempts)
+        if not work.stopped:
+            await self._score_figures(work, judged)
         if not work.stopped and self.judge is not None:
             started = time.monotonic()
             item = work.item
@@ -366,6 +301,19 @@ class Pipeline:
         await self.store.append(self._record(work))
         self.written += 1
         self._advance("judge")
+
+    async def _score_figures(self, work: Work, attempts: list[AttemptResult]) -> None:
+        """The judge-free metrics of `attempts` against the item's ground-truth figure."""
+        if self.ground_truth is None:
+            return
+        try:
+            truth = await self.ground_truth.of(work.item)
+        except ExecutorClientError as exc:
+            work.infra_error = f"executor, running the ground truth: {exc}"
+            return
+        work.reference_figure = truth.figure
+        for attempt in attempts:
+            attempt.figure_metrics = figure_metrics(attempt, truth)
 
     def _record(self, work: Work) -> ItemRecord:
         item = work.item
@@ -389,6 +337,7 @@ class Pipeline:
             debug_stopped=work.debug_stopped,
             images_cut=len(work.current.images) > JUDGE_MAX_IMAGES,
             reference_images=[base64.b64encode(png).decode() for png in item.reference_images],
+            reference_figure=work.reference_figure,
             finished_at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
 

@@ -13,8 +13,10 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from orchestrator.bench.data.descriptors import DescriptorName
+from orchestrator.bench.figure_metrics.scores import FigureScores
 from orchestrator.bench.models.turns import TokenUsage, Turn
 from orchestrator.executor.api import Library
+from orchestrator.executor.figures import FigureDescription
 
 # How much of the task goes into the prompt (`TASK=`); prompts.task_parts says what each gives.
 TaskVariant = Literal["full", "no_style", "short", "single", "none"]
@@ -77,6 +79,14 @@ class Judgement(BaseModel):
     reason: str | None = None  # why there is no score, e.g. "no reference image", "not judged"
 
 
+class FigureMetrics(BaseModel):
+    """The judge-free scores of an attempt's figure against the ground truth's
+    (figure_scoring.py says which figures, and what a missing one scores)."""
+
+    scores: FigureScores | None = None  # None: not scored (`reason` says why)
+    reason: str | None = None  # why not scored, or why every score is 0
+
+
 class Timings(BaseModel):
     generation_s: float = 0.0
     execution_s: float = 0.0
@@ -101,6 +111,9 @@ class AttemptResult(BaseModel):
     imports_library: bool | None = None
     execution: Execution | None = None
     images: list[str] = Field(default_factory=list, description="generated PNGs, base64")
+    # The sandbox's description of each image's figure (None where it gave none).
+    figures: list[FigureDescription | None] = Field(default_factory=list)
+    figure_metrics: FigureMetrics = Field(default_factory=FigureMetrics)
     visual: Judgement = Field(default_factory=Judgement)
     task_score: Judgement = Field(default_factory=Judgement)
     timings: Timings = Field(default_factory=Timings)
@@ -136,6 +149,8 @@ class ItemRecord(AttemptResult):
     debug_stopped: str | None = None
     images_cut: bool = False  # more images than the judge takes: only the first ones were judged
     reference_images: list[str] = Field(default_factory=list, description="ground truth, base64")
+    # The ground truth's figure as the sandbox described it (ground_truth.py), or None.
+    reference_figure: FigureDescription | None = None
     finished_at: str
 
 

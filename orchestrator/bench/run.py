@@ -16,6 +16,7 @@ from orchestrator.bench.data.dataset import (
     select_items,
 )
 from orchestrator.bench.finish import finish
+from orchestrator.bench.ground_truth import GroundTruthFigures
 from orchestrator.bench.instructs import BUILTIN, instructs_info, load_instructs, reference_bytes
 from orchestrator.bench.models.local.fetch import local_model_path
 from orchestrator.bench.models.local.server import LocalModelServer
@@ -73,6 +74,7 @@ async def run_bench(settings: BenchSettings, *, retry_failed: bool = False) -> P
             timeout_s=settings.execution_timeout_s,
             progress=progress,
             retry_failed=retry_failed,
+            ground_truth=GroundTruthFigures(dispatcher.execute),
         )
         await pipeline.run()
     if config.provenance is not None and pipeline.reported_model:

@@ -11,7 +11,9 @@ import binascii
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from orchestrator.executor.figures import FigureDescription
 
 # Part of this contract (ExecutionRequest's library, capture, and where its files go):
 # clients take them from here.
@@ -99,11 +101,33 @@ class ExecutionError(BaseModel):
 class ExecutionResult(BaseModel):
     status: ExecutionStatus
     images: list[str] = Field(default_factory=list, description="base64 PNGs, in drawing order")
+    figures: list[FigureDescription | None] = Field(
+        default_factory=list,
+        description="the sandbox's description of each image's figure, in the images' order; "
+        "None where it gave none or one that does not fit the schema",
+    )
     stdout: str = ""
     stderr: str = ""
     error: ExecutionError | None = None
     duration_s: float = 0.0
     sandbox: str | None = Field(None, description="name of the container that ran it, for logs")
+
+    @field_validator("figures", mode="before")
+    @classmethod
+    def _drop_unfit(cls, figures: object) -> list[FigureDescription | None]:
+        # One description that does not fit loses only itself, not the images.
+        if not isinstance(figures, list):
+            return []
+        return [_figure_or_none(figure) for figure in figures]
+
+
+def _figure_or_none(figure: object) -> FigureDescription | None:
+    if isinstance(figure, FigureDescription):
+        return figure
+    try:
+        return FigureDescription.model_validate(figure)
+    except ValidationError:
+        return None
 
 
 class Health(BaseModel):

@@ -77,6 +77,8 @@ def check_reply(http_status: int, body: bytes, limits: ReplyLimits) -> Execution
                 "OutputLimitExceeded",
                 f"image {index} rejected: {exc}",
             )
+    # One description per image, whatever the sandbox sent.
+    result.figures = (result.figures + [None] * len(result.images))[: len(result.images)]
     if result.error is not None:
         error = result.error
         bounded = bounded_error(error.ename, error.evalue, error.traceback, limits.max_error_bytes)

@@ -33,6 +33,7 @@ from sandbox_server.protocol import (
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
+    FIGURE_MIME,
     SOCKET_DIR,
     SOCKET_NAME,
     WORKDIR,
@@ -206,7 +207,7 @@ def test_the_harvest_refuses_more_open_figures_than_images_left(pyplot: Any) -> 
     pyplot.figure()
     namespace: dict[str, Any] = {}
     with pytest.raises(Exception, match="2 open figures, over the 1 images left") as caught:
-        exec(kernel_code("harvest", 1), namespace)
+        exec(kernel_code("harvest", 1, FIGURE_MIME), namespace)
     assert type(caught.value).__name__ == "OutputLimitExceeded"
     assert pyplot.get_fignums() == []  # closed before anything was rendered
 
@@ -214,5 +215,5 @@ def test_the_harvest_refuses_more_open_figures_than_images_left(pyplot: Any) -> 
 def test_the_harvest_leaves_the_namespace_as_it_was(pyplot: Any) -> None:
     assert "matplotlib.pyplot" in sys.modules
     namespace: dict[str, Any] = {"user": 1}
-    exec(kernel_code("harvest", 1), namespace)
+    exec(kernel_code("harvest", 1, FIGURE_MIME), namespace)
     assert set(namespace) == {"user", "__builtins__"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from orchestrator.common.processes import (
     stop_process,
     wait_until_healthy,
 )
-from tests.support.llm_server import StandinLLM
+from tests.support.llm_server import RecordedRequest, ScriptEntry, StandinLLM
 from tests.support.paths import REPO
 
 
@@ -54,9 +54,14 @@ class RunningJudge:
 
 
 @contextmanager
-def serve_judge(tmp: Path) -> Iterator[RunningJudge]:
-    """The judge with a stand-in vision model as its backend, every score 80."""
-    with StandinLLM(default_reply="The plot matches well.\n[FINAL SCORE]: 80") as vision:
+def serve_judge(
+    tmp: Path, responder: Callable[[RecordedRequest], ScriptEntry] | None = None
+) -> Iterator[RunningJudge]:
+    """The judge with a stand-in vision model as its backend: every score 80, or what
+    `responder` replies."""
+    with StandinLLM(
+        default_reply="The plot matches well.\n[FINAL SCORE]: 80", responder=responder
+    ) as vision:
         token = "judge-token"
         settings = {
             "JUDGE_TOKEN": token,

@@ -17,6 +17,8 @@ from orchestrator.bench.records import (
     Protocol,
 )
 
+GOOD_SCORE = 75  # a score at least this is "good"
+BAD_SCORE = 25  # at most this, "bad"
 ScoreKind = Literal["visual", "task"]
 ScoreState = Literal["scored", "unparsed", "not_scored"]
 

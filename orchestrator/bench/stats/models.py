@@ -120,6 +120,34 @@ class SelfDebugStats(BaseModel):
     input_tokens: DebugCost
 
 
+class MetricStats(BaseModel):
+    """One judge-free figure metric over the scored items (0-100, floats)."""
+
+    mean: float | None
+    median: float | None
+    good_pct: float | None  # share with the metric >= 75, in %
+    bad_pct: float | None  # share <= 25, in %
+    scored: int
+
+
+class Correlation(BaseModel):
+    pearson: float | None  # None: fewer than 3 items, or one side constant
+    spearman: float | None
+    items: int  # the items with both scores
+
+
+class FigureMetricsStats(BaseModel):
+    """The judge-free figure metrics (stats.figure_metrics), all repeats pooled."""
+
+    items: int  # `done` items
+    scored: int  # of those, with metrics (0 for no plot counts as scored)
+    not_scored: dict[str, int]  # why the others have none -> how many
+    metrics: dict[str, MetricStats]  # text, layout, chart_type, colour, data, overall
+    # metric -> judge score ("visual", "task") -> agreement; empty when not judged
+    correlations: dict[str, dict[str, Correlation]]
+    task_visual: Correlation | None  # the judge's task score against its visual score
+
+
 class Summary(BaseModel):
     run_id: str
     config: RunConfig
@@ -135,3 +163,5 @@ class Summary(BaseModel):
     executors: dict[str, ExecutorFigures] = {}  # executor URL -> its share of the run
     failed_items: list[FailedItem] = []  # outcome `failed`, retried only with --retry-failed
     self_debug: SelfDebugStats | None = None  # None: the run had no self-debug
+    # None: no item had a ground-truth figure to be scored against
+    figure_metrics: FigureMetricsStats | None = None

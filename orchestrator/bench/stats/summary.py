@@ -75,7 +75,10 @@ from orchestrator.bench.records import (
     Protocol,
     RunConfig,
 )
+from orchestrator.bench.stats.figure_metrics import figure_metrics_stats
 from orchestrator.bench.stats.items import (
+    BAD_SCORE,
+    GOOD_SCORE,
     ItemScore,
     ScoreKind,
     counted_values,
@@ -95,8 +98,6 @@ from orchestrator.bench.stats.models import (
 )
 from orchestrator.bench.stats.self_debug import self_debug_stats
 
-GOOD_SCORE = 75
-BAD_SCORE = 25
 PPB_ERRORS = frozenset({ExecStatus.ERROR, ExecStatus.TIMEOUT, ExecStatus.OOM, ExecStatus.CRASHED})
 HEADLINE_FIGURES = (
     "incorrect_code_pct",
@@ -251,6 +252,9 @@ def build_summary(config: RunConfig, records: Iterable[ItemRecord]) -> Summary:
             if r.outcome == ItemOutcome.FAILED
         ],
         self_debug=self_debug_stats(config, latest),
+        figure_metrics=figure_metrics_stats(
+            [r for r in latest if r.outcome == ItemOutcome.DONE], judged=judged
+        ),
     )
 
 

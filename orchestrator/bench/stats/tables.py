@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from orchestrator.bench.records import REFERENCE_PROTOCOLS, RunConfig
+from orchestrator.bench.stats.figure_metrics_tables import figure_metrics_tables, overall_cell
 from orchestrator.bench.stats.models import (
     ReferenceScores,
     ReferenceStats,
@@ -77,6 +78,7 @@ def run_table(summary: Summary) -> Group:
         table.add_row(config.model, *(_cell(summary, name) for _, name in TABLE_I_COLUMNS))
         parts = [table, _counts_table(summary), _project_scores_table(summary)]
     parts.extend(self_debug_tables(summary))
+    parts.extend(figure_metrics_tables(summary))
     if summary.executors:
         parts.append(_executors_table(summary))
     if summary.failed_items:
@@ -230,6 +232,9 @@ def comparison_table(summaries: Sequence[Summary], title: str | None = None) -> 
     table.add_column("Items", justify="right")
     for header, _ in TABLE_I_COLUMNS:
         table.add_column(header, justify="right")
+    metrics = any(s.figure_metrics is not None for s in summaries)
+    if metrics:
+        table.add_column("Figure\nmetrics", justify="right")
     for summary in summaries:
         table.add_row(
             summary.run_id,
@@ -237,6 +242,7 @@ def comparison_table(summaries: Sequence[Summary], title: str | None = None) -> 
             *(str(getattr(summary.config, field)) for _, field in varying),
             _items_cell(summary),
             *(_cell(summary, name) for _, name in TABLE_I_COLUMNS),
+            *([overall_cell(summary)] if metrics else []),
         )
     return table
 
