@@ -61,6 +61,7 @@ class Run:
 @pytest.fixture(scope="module")
 def run(executor: LocalExecutor, tmp_path_factory: pytest.TempPathFactory) -> Run:
     tmp = tmp_path_factory.mktemp("figure-metrics")
+    (tmp / "judge").mkdir()
     with serve_judge(tmp / "judge", varying_judge) as judge, StandinLLM(responder=model) as llm:
         env = bench_env(f"{llm.url}/v1", llm.api_key, executor, judge, tmp / "results")
         result = bench(env | {"DATASET": str(FIGURE_ITEMS)}, timeout_s=900)
