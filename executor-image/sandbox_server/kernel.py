@@ -7,19 +7,8 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-from sandbox_server.protocol import (
-    FIGURE_MIME,
-    MAX_AXES,
-    MAX_COLOURS,
-    MAX_POINTS,
-    MAX_SERIES,
-    MAX_STRING_CHARS,
-    MAX_STRINGS,
-)
+from sandbox_server.protocol import DESCRIPTION_CAPS, FIGURE_MIME
 from sandbox_server.snippets import kernel_code
-
-# describe.py's arguments after the MIME type, in its order
-DESCRIPTION_CAPS = (MAX_AXES, MAX_STRINGS, MAX_STRING_CHARS, MAX_COLOURS, MAX_SERIES, MAX_POINTS)
 
 
 class Kernel:

@@ -39,6 +39,8 @@ MAX_STRING_CHARS = 200
 MAX_COLOURS = 64  # per axes, distinct
 MAX_SERIES = 64  # per axes
 MAX_POINTS = 512  # per series, sampled evenly when there are more
+# The caps as the describe snippet takes them, after the MIME type.
+DESCRIPTION_CAPS = (MAX_AXES, MAX_STRINGS, MAX_STRING_CHARS, MAX_COLOURS, MAX_SERIES, MAX_POINTS)
 
 # A plain file name: no directory part, no "..", no NUL, no leading dot or dash.
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
