@@ -18,7 +18,7 @@ def main() -> None:
     mpl_cache = Path(os.environ["MPLCONFIGDIR"])
     if not mpl_cache.exists() and Path("/opt/mplconfig").exists():
         shutil.copytree("/opt/mplconfig", mpl_cache)
-    kernel = start_kernel(settings.workdir, settings.max_stream_bytes)
+    kernel = start_kernel(settings.workdir, settings.max_stream_bytes, settings.library)
     serve(bind(kernel, settings))
     kernel.manager.shutdown_kernel(now=True)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from jupyter_client.manager import KernelManager
 
-from sandbox_server.protocol import DESCRIPTION_CAPS, FIGURE_MIME
+from sandbox_server.protocol import DESCRIPTION_CAPS, FIGURE_MIME, Library
 from sandbox_server.snippets import kernel_code
 
 
@@ -35,10 +35,11 @@ class Kernel:
             raise RuntimeError(f"kernel set-up failed: {reply['content']}")
 
 
-def start_kernel(workdir: Path, max_stream_bytes: int) -> Kernel:
-    """A warm kernel with an empty user namespace and its output capped."""
+def start_kernel(workdir: Path, max_stream_bytes: int, library: Library | None) -> Kernel:
+    """A kernel warm for `library` (None: all three), its user namespace empty and its
+    output capped."""
     kernel = Kernel(workdir)
-    kernel.run_quiet(kernel_code("warmup"))
+    kernel.run_quiet(kernel_code("warmup", library))
     kernel.run_quiet("get_ipython().reset(new_session=False, aggressive=False)")
     kernel.run_quiet(kernel_code("cap_output", max_stream_bytes))
     kernel.run_quiet(kernel_code("describe", FIGURE_MIME, *DESCRIPTION_CAPS))

@@ -46,6 +46,11 @@ DESCRIPTION_CAPS = (MAX_AXES, MAX_STRINGS, MAX_STRING_CHARS, MAX_COLOURS, MAX_SE
 SAFE_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 Library = Literal["matplotlib", "seaborn", "plotly"]
+LIBRARIES: tuple[Library, ...] = ("matplotlib", "seaborn", "plotly")
+# The library a sandbox warms before it is ready: numpy, pandas and that library's stack.
+# Unset or empty, it warms all three. Code may use any library whatever it says: the others
+# are installed and import on first use.
+LIBRARY_ENV = "SANDBOX_LIBRARY"
 ReplyStatus = Literal["ok", "error", "oom", "crashed"]
 # Which PNGs count: "displayed" takes only display_data outputs (what a notebook shows of
 # plt.show(), fig.show() and inline-flushed figures); "all" also takes a cell's

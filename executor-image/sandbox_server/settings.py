@@ -12,12 +12,15 @@ from sandbox_server.protocol import (
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
+    LIBRARIES,
+    LIBRARY_ENV,
     MAX_BODY_BYTES_ENV,
     MAX_ERROR_BYTES_ENV,
     MAX_IMAGES_ENV,
     MAX_STREAM_BYTES_ENV,
     SOCKET_DIR,
     WORKDIR,
+    Library,
 )
 
 
@@ -30,6 +33,7 @@ class ServerSettings:
     max_stream_bytes: int
     max_images: int
     max_error_bytes: int
+    library: Library | None  # what the kernel warms; None: all three
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> ServerSettings:
@@ -41,4 +45,14 @@ class ServerSettings:
             max_stream_bytes=int(env.get(MAX_STREAM_BYTES_ENV, str(DEFAULT_MAX_STREAM_BYTES))),
             max_images=int(env.get(MAX_IMAGES_ENV, str(DEFAULT_MAX_IMAGES))),
             max_error_bytes=int(env.get(MAX_ERROR_BYTES_ENV, str(DEFAULT_MAX_ERROR_BYTES))),
+            library=library_of(env.get(LIBRARY_ENV, "")),
         )
+
+
+def library_of(value: str) -> Library | None:
+    for library in LIBRARIES:
+        if value == library:
+            return library
+    if value:
+        raise ValueError(f"{LIBRARY_ENV}={value!r}: expected one of {', '.join(LIBRARIES)}")
+    return None

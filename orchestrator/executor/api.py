@@ -17,6 +17,7 @@ from orchestrator.executor.figures import FigureDescription
 
 # Part of this contract (ExecutionRequest's library, capture, and where its files go):
 # clients take them from here.
+from sandbox_server.protocol import LIBRARIES as LIBRARIES
 from sandbox_server.protocol import WORKDIR as WORKDIR
 from sandbox_server.protocol import Capture as Capture
 from sandbox_server.protocol import Library as Library
@@ -136,6 +137,11 @@ class Health(BaseModel):
     image: str
     pool_size: int
     warm: int
+    warm_by_library: dict[str, int] = Field(
+        default_factory=dict,
+        description="warm sandboxes by the library they warmed (matplotlib, seaborn, plotly, "
+        "or all: the three)",
+    )
     busy: int
     starting: int
     max_concurrency: int

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from orchestrator.executor.api import ExecutionRequest, ExecutionResult
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, Library
 
 
 class SandboxError(Exception):
@@ -37,6 +37,7 @@ class Sandbox(ABC):
     """One started, ready sandbox. Execute once, then destroy."""
 
     name: str
+    library: Library | None  # the library it warmed; None: all three
 
     @abstractmethod
     async def execute(self, request: ExecutionRequest) -> ExecutionResult:
@@ -51,8 +52,9 @@ class SandboxProvider(ABC):
     """Makes sandboxes of one kind (e.g. Docker containers)."""
 
     @abstractmethod
-    async def create(self) -> Sandbox:
-        """Starts a sandbox and returns once it is ready; raises SandboxUnavailable."""
+    async def create(self, library: Library | None = None) -> Sandbox:
+        """Starts a sandbox warm for `library` (None: all three) and returns once it is
+        ready; raises SandboxUnavailable. It runs code of any library."""
 
     @abstractmethod
     async def sweep(self) -> int:

@@ -194,3 +194,48 @@ async def test_close_cancels_starts_in_flight_and_refuses_new_work() -> None:
 async def test_impossible_sizes_are_refused(options: dict[str, int]) -> None:
     with pytest.raises(ValueError, match="pool size"):
         WarmPool(FakeSandboxProvider(), **options)
+
+
+async def test_a_run_of_one_library_converges_to_sandboxes_of_that_library() -> None:
+    provider = FakeSandboxProvider()
+    async with started(provider, size=2, max_concurrency=2) as pool:
+        await until(lambda: pool.health().warm_by_library["all"] == 2, "two full sandboxes")
+        for _ in range(pool.demand.plan(2).total() + 8):
+            await pool.run(ExecutionRequest(code="x", library="plotly"))
+        await until(lambda: pool.health().warm_by_library["plotly"] == 2, "two plotly ones")
+        assert pool.health().warm_by_library == {
+            "matplotlib": 0,
+            "seaborn": 0,
+            "plotly": 2,
+            "all": 0,
+        }
+        assert provider.libraries_started[:2] == [None, None]
+
+
+async def test_a_library_with_none_warm_takes_a_warm_sandbox_of_another_at_once() -> None:
+    provider = FakeSandboxProvider(start_delay_s=0.3)
+    async with started(provider, size=1) as pool:
+        await until(lambda: pool.health().warm == 1, "a full sandbox warm")
+        started_at = time.monotonic()
+        result = await pool.run(ExecutionRequest(code="x", library="seaborn"))
+        assert time.monotonic() - started_at < 0.2  # did not wait for a seaborn start
+        assert result.status == ExecutionStatus.OK
+        await until(lambda: pool.health().warm_by_library["seaborn"] == 1, "a seaborn refill")
+
+
+async def test_a_request_takes_its_own_library_when_several_are_warm() -> None:
+    provider = FakeSandboxProvider()
+    async with started(provider, size=2, max_concurrency=2) as pool:
+        await until(lambda: pool.health().warm == 2, "two warm sandboxes")
+        for library in ("matplotlib", "plotly") * 4:
+            await pool.run(ExecutionRequest(code="x", library=library))
+        await until(
+            lambda: (
+                pool.health().warm_by_library
+                == {"matplotlib": 1, "seaborn": 0, "plotly": 1, "all": 0}
+            ),
+            "one sandbox of each",
+        )
+        await pool.run(ExecutionRequest(code="x", library="plotly"))
+        used = provider.executions[-1][0]
+        assert next(s for s in provider._sandboxes if s.name == used).library == "plotly"

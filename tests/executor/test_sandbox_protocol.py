@@ -26,7 +26,7 @@ from orchestrator.executor.api import (
     ExecutionResult,
     ExecutionStatus,
 )
-from orchestrator.executor.docker.config import SandboxConfig
+from orchestrator.executor.docker.config import LABEL_LIBRARY, SandboxConfig, for_library
 from orchestrator.executor.docker.sandbox import DockerSandbox
 from sandbox_server.execution import IMAGE_OUTPUTS
 from sandbox_server.protocol import (
@@ -34,6 +34,7 @@ from sandbox_server.protocol import (
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
     FIGURE_MIME,
+    LIBRARY_ENV,
     SOCKET_DIR,
     SOCKET_NAME,
     WORKDIR,
@@ -63,6 +64,20 @@ def test_the_sandbox_reads_the_limits_the_host_sets(tmp_path: Path) -> None:
     assert settings.max_error_bytes == 333
     assert kwargs["volumes"] == {str(tmp_path): {"bind": str(SOCKET_DIR), "mode": "rw"}}
     assert settings.socket_dir == Path(SOCKET_DIR)
+
+
+@pytest.mark.parametrize("library", ["matplotlib", "seaborn", "plotly", None])
+def test_the_sandbox_warms_the_library_the_host_asks_for(
+    tmp_path: Path, library: Library | None
+) -> None:
+    kwargs = for_library(SandboxConfig().run_kwargs("sbx", tmp_path), library)
+    assert ServerSettings.from_env(kwargs["environment"]).library == library
+    assert kwargs["labels"][LABEL_LIBRARY] == (library or "all")
+
+
+def test_an_unknown_library_stops_the_sandbox_with_what_it_takes() -> None:
+    with pytest.raises(ValueError, match="expected one of matplotlib, seaborn, plotly"):
+        ServerSettings.from_env({LIBRARY_ENV: "ggplot"})
 
 
 def test_both_sides_default_to_the_same_limits() -> None:
@@ -171,7 +186,8 @@ def test_a_snippet_is_one_function_named_after_it(path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "args", "call"),
     [
-        ("warmup", (), "warmup()"),
+        ("warmup", ("plotly",), "warmup('plotly')"),
+        ("warmup", (None,), "warmup(None)"),
         ("cap_output", (1048576,), "cap_output(1048576)"),
         ("harvest", (32,), "harvest(32)"),
     ],

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Iterable
 from enum import Enum
 
-from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus, Library
 from orchestrator.executor.sandbox import Sandbox, SandboxProvider, SandboxUnavailable
 from tests.support.judge_app import png
 
@@ -47,8 +47,9 @@ def ok_result() -> ExecutionResult:
 
 
 class FakeSandbox(Sandbox):
-    def __init__(self, name: str, provider: FakeSandboxProvider) -> None:
+    def __init__(self, name: str, provider: FakeSandboxProvider, library: Library | None) -> None:
         self.name = name
+        self.library = library
         self._provider = provider
         self.destroyed = False
 
@@ -75,6 +76,7 @@ class FakeSandboxProvider(SandboxProvider):
         self.start_delay_s = start_delay_s
         self.start_failures = start_failures
         self.starts = 0  # create() calls, failed ones included
+        self.libraries_started: list[Library | None] = []  # what each create() warmed
         self.peak_starting = 0
         self.created = 0
         self.destroyed = 0
@@ -95,8 +97,9 @@ class FakeSandboxProvider(SandboxProvider):
     def release_hung(self) -> None:
         self._released.set()
 
-    async def create(self) -> Sandbox:
+    async def create(self, library: Library | None = None) -> Sandbox:
         self.starts += 1
+        self.libraries_started.append(library)
         self._starting += 1
         self.peak_starting = max(self.peak_starting, self._starting)
         try:
@@ -106,7 +109,7 @@ class FakeSandboxProvider(SandboxProvider):
         if self.start_failures > 0:
             self.start_failures -= 1
             raise SandboxUnavailable("scripted start failure: the engine refused the container")
-        sandbox = FakeSandbox(f"fake-{next(self._names)}", self)
+        sandbox = FakeSandbox(f"fake-{next(self._names)}", self, library)
         self._sandboxes.append(sandbox)
         self.created += 1
         return sandbox

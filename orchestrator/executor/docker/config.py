@@ -15,16 +15,19 @@ from sandbox_server.protocol import (
     DEFAULT_MAX_ERROR_BYTES,
     DEFAULT_MAX_IMAGES,
     DEFAULT_MAX_STREAM_BYTES,
+    LIBRARY_ENV,
     MAX_ERROR_BYTES_ENV,
     MAX_IMAGES_ENV,
     MAX_STREAM_BYTES_ENV,
     SOCKET_DIR,
+    Library,
 )
 
 SANDBOX_UID = 10001
 LABEL_ROLE = "ppb.role"
 LABEL_FLEET = "ppb.fleet"
 LABEL_OWNER = "ppb.owner"
+LABEL_LIBRARY = "ppb.library"
 
 
 def default_socket_root() -> Path:
@@ -123,3 +126,11 @@ class SandboxConfig(BaseModel):
             max_error_bytes=self.max_error_bytes,
             png=PngLimits(max_bytes=self.png_max_bytes, max_pixels=self.png_max_pixels),
         )
+
+
+def for_library(run_kwargs: dict[str, Any], library: Library | None) -> dict[str, Any]:
+    """`run_kwargs` for a sandbox that warms `library` (None: all three)."""
+    return run_kwargs | {
+        "environment": run_kwargs["environment"] | {LIBRARY_ENV: library or ""},
+        "labels": run_kwargs["labels"] | {LABEL_LIBRARY: library or "all"},
+    }

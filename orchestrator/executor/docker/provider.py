@@ -20,11 +20,13 @@ import httpx
 from docker.models.containers import Container
 
 from orchestrator.common.processes import owner_gone
+from orchestrator.executor.api import Library
 from orchestrator.executor.docker.config import (
     LABEL_FLEET,
     LABEL_OWNER,
     LABEL_ROLE,
     SandboxConfig,
+    for_library,
 )
 from orchestrator.executor.docker.engine import engine_call
 from orchestrator.executor.docker.sandbox import DockerSandbox
@@ -64,11 +66,11 @@ class DockerSandboxProvider(SandboxProvider):
     def describe(self) -> dict[str, str]:
         return {"runtime": self.config.runtime or "runc", "image": self.config.image}
 
-    async def create(self) -> Sandbox:
+    async def create(self, library: Library | None = None) -> Sandbox:
         name = f"ppb-sbx-{self.config.fleet}-{uuid.uuid4().hex[:12]}"
         socket_dir = self.socket_root / name
-        container = await engine_call(self._start, name, socket_dir)
-        sandbox = DockerSandbox(container, socket_dir, self.config)
+        container = await engine_call(self._start, name, socket_dir, library)
+        sandbox = DockerSandbox(container, socket_dir, self.config, library)
         try:
             await self._wait_ready(sandbox)
         except BaseException:
@@ -76,14 +78,14 @@ class DockerSandboxProvider(SandboxProvider):
             raise
         return sandbox
 
-    def _start(self, name: str, socket_dir: Path) -> Container:
+    def _start(self, name: str, socket_dir: Path, library: Library | None) -> Container:
         self._prepare_root()
         socket_dir.mkdir()
         # The container's user must create its socket here; nothing else is in this dir.
         os.chmod(socket_dir, 0o777)  # noqa: S103
         try:
             container: Container = self.client.containers.run(
-                self.config.image, **self.config.run_kwargs(name, socket_dir)
+                self.config.image, **for_library(self.config.run_kwargs(name, socket_dir), library)
             )
             return container
         except BaseException:

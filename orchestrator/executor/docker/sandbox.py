@@ -18,7 +18,7 @@ import docker.errors
 import httpx
 from docker.models.containers import Container
 
-from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
+from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus, Library
 from orchestrator.executor.docker.config import SandboxConfig
 from orchestrator.executor.docker.engine import engine_call
 from orchestrator.executor.reply_check import check_reply, failed
@@ -27,8 +27,15 @@ from sandbox_server.protocol import EXECUTE_PATH, SOCKET_NAME
 
 
 class DockerSandbox(Sandbox):
-    def __init__(self, container: Container, socket_dir: Path, config: SandboxConfig) -> None:
+    def __init__(
+        self,
+        container: Container,
+        socket_dir: Path,
+        config: SandboxConfig,
+        library: Library | None = None,
+    ) -> None:
         self.name = container.name or container.id or "sandbox"
+        self.library = library
         self.container = container
         self.socket_dir = socket_dir
         self.config = config
