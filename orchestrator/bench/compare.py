@@ -16,6 +16,7 @@ from orchestrator.bench.progress import output_console
 from orchestrator.bench.records import RunConfig
 from orchestrator.bench.results_store import ResultsStore
 from orchestrator.bench.settings import UsageError
+from orchestrator.bench.stats.figure_metrics_tables import figure_metrics_comparison_table
 from orchestrator.bench.stats.models import Summary
 from orchestrator.bench.stats.self_debug_tables import self_debug_comparison_table
 from orchestrator.bench.stats.tables import comparison_table
@@ -54,9 +55,12 @@ def compare(run_dirs: Sequence[Path], *, allow_mixed: bool = False) -> None:
     for line in (*differences, *unknown):
         console.print(line, style="yellow", markup=False, highlight=False)
     console.print(comparison_table(summaries))
-    self_debug = self_debug_comparison_table(summaries)
-    if self_debug is not None:
-        console.print(self_debug)
+    for table in (
+        figure_metrics_comparison_table(summaries),
+        self_debug_comparison_table(summaries),
+    ):
+        if table is not None:
+            console.print(table)
 
 
 def check_comparable(summaries: Sequence[Summary]) -> tuple[list[str], list[str]]:

@@ -10,6 +10,7 @@ from orchestrator.bench.figure_scoring import figure_metrics
 from orchestrator.bench.ground_truth import GroundTruth
 from orchestrator.bench.records import AttemptResult, FigureMetrics, ItemRecord
 from orchestrator.bench.stats.figure_metrics import correlation
+from orchestrator.bench.stats.models import Summary
 from orchestrator.bench.stats.summary import build_summary
 from orchestrator.bench.stats.tables import comparison_table, run_table
 from orchestrator.executor.figures import FigureDescription
@@ -120,3 +121,30 @@ def test_the_closing_table_and_compare_show_the_metrics() -> None:
     assert "Figure metrics (no judge): 4 of 4 items scored" in text
     assert "chart type" in text and "r visual" in text
     assert "50.0" in text  # the overall mean, in the compare column
+
+
+def test_compare_gives_each_metrics_mean_per_run() -> None:
+    from rich.console import Console
+
+    from orchestrator.bench.stats.figure_metrics_tables import figure_metrics_comparison_table
+
+    def run(run_id: str, metric: float | None) -> Summary:
+        records = [
+            (record(i, visual=50, task=50) if metric is None else scored(i, metric, 50, 50))
+            for i in range(1, 3)
+        ]
+        return build_summary(
+            config().model_copy(update={"run_id": run_id}),
+            [r.model_copy(update={"run_id": run_id}) for r in records],
+        )
+
+    summaries = [run("scored", 40.0), run("unscored", None)]
+    table = figure_metrics_comparison_table(summaries)
+    assert table is not None
+    console = Console(width=200, record=True)
+    console.print(table)
+    text = console.export_text()
+    assert "chart type" in text and "2/2" in text
+    row = next(line for line in text.splitlines() if "│ scored" in line)
+    assert row.count("40.0") == 6  # five metrics and the overall
+    assert figure_metrics_comparison_table(summaries[1:]) is None

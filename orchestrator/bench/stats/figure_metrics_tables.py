@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import RenderableType
 from rich.table import Table
 
@@ -52,6 +54,27 @@ def overall_cell(summary: Summary) -> str:
     if stats is None or "overall" not in stats.metrics:
         return "not scored"
     return _number(stats.metrics["overall"].mean)
+
+
+def figure_metrics_comparison_table(summaries: Sequence[Summary]) -> Table | None:
+    """Each metric's mean, one row per run; None when no run has figure metrics."""
+    if all(s.figure_metrics is None for s in summaries):
+        return None
+    table = Table(title="Figure metrics (no judge): mean of each metric")
+    table.add_column("Run")
+    table.add_column("Model")
+    table.add_column("scored", justify="right")
+    for label in LABELS.values():
+        table.add_column(label, justify="right")
+    for summary in summaries:
+        stats = summary.figure_metrics
+        if stats is None:
+            cells = ["not scored", *[MISSING] * len(LABELS)]
+        else:
+            means = {metric: values.mean for metric, values in stats.metrics.items()}
+            cells = [f"{stats.scored}/{stats.items}", *(_number(means.get(m)) for m in LABELS)]
+        table.add_row(summary.run_id, summary.config.model, *cells)
+    return table
 
 
 def _notes(stats: FigureMetricsStats) -> Table | None:
