@@ -58,12 +58,15 @@ $(WHEELS)/sandbox/.stamp: executor-image/requirements.lock
 	  -d $(WHEELS)/sandbox -r $<
 	touch $@
 
+$(WHEELS)/sandbox-kaleido/kaleido: $(WHEELS)/sandbox/.stamp executor-image/strip-kaleido.sh
+	executor-image/strip-kaleido.sh $(WHEELS)/sandbox $@
+
 base-image:
 	executor-image/build-base.sh
 
-sandbox-image: base-image $(WHEELS)/sandbox/.stamp
+sandbox-image: base-image $(WHEELS)/sandbox/.stamp $(WHEELS)/sandbox-kaleido/kaleido
 	executor-image/build-image.sh $(SANDBOX_IMAGE) executor-image/Dockerfile \
-	  executor-image/requirements.lock executor-image/sandbox_server \
+	  executor-image/requirements.lock executor-image/sandbox_server $(WHEELS)/sandbox-kaleido \
 	  orchestrator/__init__.py orchestrator/common/__init__.py orchestrator/common/pngcheck.py
 
 executor-image: base-image $(WHEELS)/executor/.stamp
