@@ -32,7 +32,7 @@ DEFAULT_MAX_ERROR_BYTES = 64 * 1024  # for each of an error's ename, evalue and 
 # its display_data bundle under this MIME type, beside its image/png, built to these caps.
 FIGURE_MIME = "application/vnd.pandasplotbench.figure+json"
 # Bump when what a description holds changes: cached ground-truth descriptions are keyed by it.
-DESCRIPTION_VERSION = 1
+DESCRIPTION_VERSION = 2
 MAX_AXES = 64
 MAX_STRINGS = 256  # per list of strings
 MAX_STRING_CHARS = 200

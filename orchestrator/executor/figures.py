@@ -29,10 +29,12 @@ from sandbox_server.protocol import (
 )
 
 # line: a connected line (Line2D with a line style; plotly scatter in a lines mode).
-# scatter: markers without a line. bar: bars and histogram bins. area: filled regions
-# (fill_between, stackplot, violins' bodies, plotly fill). image: imshow, heatmaps, pcolormesh.
-# pie: wedges. box: box plots. contour: contour lines and fills. text: annotations placed on
-# the axes. other: anything else drawn with data.
+# scatter: markers without a line. bar: bars and histogram bins (plotly's as plotly.js bins
+# them). area: filled regions (fill_between, stackplot, violins' bodies, plotly fill).
+# image: imshow, heatmaps, pcolormesh. pie: wedges. box: one per box of a box plot, its
+# whiskers, caps, median and fliers included (matplotlib's and seaborn's boxes, plotly's box
+# traces). contour: contour lines and fills. text: annotations placed on the axes.
+# other: anything else drawn with data.
 ArtistKind = Literal[
     "line", "scatter", "bar", "area", "image", "pie", "box", "contour", "text", "other"
 ]
@@ -48,8 +50,9 @@ class _Strict(BaseModel):
 
 class Series(_Strict):
     """One artist's data: `values` along its value axis (a bar's length, a point's y, a
-    wedge's size, an image's cells row by row), at most MAX_POINTS of them, sampled evenly;
-    `size` is how many there were before sampling."""
+    wedge's size, an image's cells row by row, a box's low whisker end, quartiles and high
+    whisker end), at most MAX_POINTS of them, sampled evenly; `size` is how many there were
+    before sampling."""
 
     kind: ArtistKind
     size: Annotated[int, Field(ge=0)]

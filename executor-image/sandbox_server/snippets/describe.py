@@ -2,8 +2,10 @@
 # the schema) under `mime` in the same display_data bundle as its PNG: a display formatter
 # for matplotlib Figures (what plt.show() displays with the inline backend) and, for plotly,
 # a PNG renderer that adds it. A description is a JSON string, cut to the caps; describing
-# never makes a display fail (any error gives no description). Formatters and renderers
-# survive %reset -f.
+# never makes a display fail (any error gives no description). Installing imports neither
+# library: the formatter waits for matplotlib.figure by name, and the renderer is put in
+# place when plotly.io._renderers (which holds pio.renderers) has run. Formatters, renderers
+# and the import hook survive %reset -f.
 
 
 def describe(
@@ -18,19 +20,20 @@ def describe(
     import json
     import math
     import re
+    import sys
     from collections import Counter
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Sequence
+    from contextlib import suppress
+    from importlib.abc import Loader, MetaPathFinder
+    from importlib.machinery import ModuleSpec, PathFinder
+    from types import ModuleType
     from typing import Any
 
-    import matplotlib.colors as mcolors
-    import plotly.io as pio
     from IPython import get_ipython
     from IPython.core.formatters import BaseFormatter
-    from matplotlib.figure import Figure
-    from plotly.io._base_renderers import PngRenderer
     from traitlets import ObjectName, Unicode
 
-    rgb = re.compile(r"rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)")
+    Domain = tuple[tuple[float, float], tuple[float, float]]  # x and y, figure fractions
 
     def listed(values: object) -> list[Any]:
         # plotly keeps data as numpy arrays, lists or tuples; a scalar or None is no data
@@ -42,20 +45,7 @@ def describe(
     def strings(items: Iterable[object]) -> list[str]:
         return [cut(t) for t in items if str(t).strip()][:max_strings]
 
-    def hex_colour(colour: object) -> str | None:
-        try:
-            if isinstance(colour, str) and (m := rgb.match(colour)):
-                red, green, blue = (float(v) / 255 for v in m.groups())
-                return mcolors.to_hex((red, green, blue))
-            return mcolors.to_hex(colour)  # type: ignore[arg-type]
-        except (ValueError, TypeError):
-            return None
-
-    def colours_of(items: Iterable[object]) -> list[str]:
-        found = (hex_colour(c) for c in items)
-        return sorted({c for c in found if c is not None})
-
-    def series(kind: str, values: Iterable[object]) -> dict[str, Any]:
+    def numbers_in(values: Iterable[object]) -> list[float]:
         numbers = []
         for value in values:
             try:
@@ -64,6 +54,10 @@ def describe(
                 continue
             if math.isfinite(number):
                 numbers.append(number)
+        return numbers
+
+    def series(kind: str, values: Iterable[object]) -> dict[str, Any]:
+        numbers = numbers_in(values)
         size = len(numbers)
         if size > max_points:
             numbers = [numbers[i * size // max_points] for i in range(max_points)]
@@ -78,19 +72,12 @@ def describe(
             "artists": dict(+artists),
             **fields,
         }
-        entry["colours"] = entry.get("colours", [])[:max_colours]
+        entry["colours"] = sorted(set(entry.get("colours", [])))[:max_colours]
         entry["series"] = entry.get("series", [])[:max_series]
         return entry
 
-    def whole(rows: int = 1, cols: int = 1, row: int = 0, col: int = 0) -> dict[str, int]:
-        return {
-            "rows": rows,
-            "cols": cols,
-            "row_start": row,
-            "row_end": row + 1,
-            "col_start": col,
-            "col_end": col + 1,
-        }
+    def whole() -> dict[str, int]:
+        return {"rows": 1, "cols": 1, "row_start": 0, "row_end": 1, "col_start": 0, "col_end": 1}
 
     # matplotlib and seaborn
 
@@ -108,16 +95,96 @@ def describe(
             "col_end": spec.colspan.stop,
         }
 
+    def box_plots(ax: Any) -> tuple[list[tuple[Any, list[float]]], set[int]]:
+        """The boxes of box plots on `ax`, each with its values (low whisker end, first
+        quartile, median, third quartile, high whisker end), and the ids of every artist
+        that draws them. A box is a closed path (a PathPatch, or a Line2D without
+        patch_artist) with a whisker: a two-point line through its middle from one of its
+        edges outwards. Its caps and median cross its middle; its fliers and mean lie on it."""
+        from matplotlib.patches import PathPatch
+
+        lines = [line for line in ax.get_lines() if line.get_visible()]
+        candidates: list[tuple[Any, Any]] = [
+            (p, p.get_path().vertices)
+            for p in ax.patches
+            if isinstance(p, PathPatch) and p.get_visible()
+        ]
+        candidates += [
+            (line, points)
+            for line in lines
+            if len(points := line.get_xydata()) >= 5 and (points[0] == points[-1]).all()
+        ]
+        segments = [(line, line.get_xydata()) for line in lines if len(line.get_xydata()) == 2]
+        markers = [line for line in lines if line.get_linestyle() in ("None", "", " ")]
+        boxes: list[tuple[Any, list[float]]] = []
+        claimed: set[int] = set()
+        for artist, points in candidates:
+            for along in (0, 1):  # the axis of positions: x for upright boxes, y for lying
+                pos, val = points[:, along], points[:, 1 - along]
+                low, high = val.min(), val.max()
+                middle, pos_tol = (pos.min() + pos.max()) / 2, 1e-6 * (pos.max() - pos.min())
+                val_tol = 1e-9 * max(high - low, abs(high), abs(low), 1e-300)
+
+                def on_middle(positions: Any, middle: float = middle, tol: float = pos_tol) -> bool:
+                    return bool((abs(positions - middle) <= tol).all())
+
+                ends: dict[str, float] = {}
+                crossing: list[tuple[Any, float]] = []
+                for line, xy in segments:
+                    (v0, v1), across = xy[:, 1 - along], xy[:, along]
+                    if on_middle(across):  # a whisker when it leaves the box at an edge
+                        for start, end in ((v0, v1), (v1, v0)):
+                            if abs(start - low) <= val_tol and end <= low + val_tol:
+                                ends["low"] = end
+                            elif abs(start - high) <= val_tol and end >= high - val_tol:
+                                ends["high"] = end
+                            else:
+                                continue
+                            claimed.add(id(line))
+                            break
+                    elif abs(v0 - v1) <= val_tol and on_middle(across.mean()):
+                        crossing.append((line, v0))
+                if not ends:
+                    continue
+                claimed.update(id(line) for line, _ in crossing)  # caps, the median, a mean line
+                claimed.update(id(m) for m in markers if on_middle(m.get_xydata()[:, along]))
+                claimed.add(id(artist))
+                medians = [v for _, v in crossing if low < v < high][:1]
+                boxes.append(
+                    (artist, [ends.get("low", low), low, *medians, high, ends.get("high", high)])
+                )
+                break
+        return boxes, claimed
+
     def matplotlib_axes(ax: Any) -> dict[str, Any]:
         from matplotlib.collections import LineCollection, PathCollection, PolyCollection, QuadMesh
+        from matplotlib.colors import to_hex
         from matplotlib.container import BarContainer
         from matplotlib.contour import ContourSet
-        from matplotlib.patches import PathPatch, Polygon, Rectangle, Wedge
+        from matplotlib.patches import Patch, Polygon, Rectangle, Wedge
+
+        def hex_colour(colour: Any) -> str | None:
+            try:
+                return to_hex(colour)
+            except (ValueError, TypeError):
+                return None
 
         artists: Counter[str] = Counter()
         colours: list[object] = []
         data: list[dict[str, Any]] = []
+        boxes, in_boxes = box_plots(ax)
+        for artist, stats in boxes:  # in drawing order, as plotly's boxes go trace by trace
+            artists["box"] += 1
+            if not isinstance(artist, Patch):
+                colours.append(artist.get_color())
+            else:
+                colours.append(
+                    artist.get_facecolor() if artist.get_fill() else artist.get_edgecolor()
+                )
+            data.append(series("box", stats))
         for line in ax.get_lines():
+            if id(line) in in_boxes:
+                continue
             kind = "scatter" if line.get_linestyle() in ("None", "", " ") else "line"
             values = series(kind, line.get_ydata())
             if not line.get_visible() or values["size"] == 0:
@@ -138,20 +205,17 @@ def describe(
             data.append(series("bar", lengths))
         wedges = []
         for patch in ax.patches:
-            if id(patch) in in_bars or not patch.get_visible():
+            if id(patch) in in_bars or id(patch) in in_boxes or not patch.get_visible():
                 continue
             if isinstance(patch, Wedge):
                 wedges.append(patch)
                 continue
-            kind = (
-                "bar"
-                if isinstance(patch, Rectangle)
-                else "box"
-                if isinstance(patch, PathPatch)
-                else "area"
-                if isinstance(patch, Polygon)
-                else "other"
-            )
+            if isinstance(patch, Rectangle):
+                if patch.get_width() == 0 and patch.get_height() == 0:
+                    continue  # seaborn's stand-ins for legend entries
+                kind = "bar"
+            else:
+                kind = "area" if isinstance(patch, Polygon) else "other"
             artists[kind] += 1
             colours.append(patch.get_facecolor())
         if wedges:
@@ -172,6 +236,8 @@ def describe(
                 mesh: Any = collection.get_array()
                 data.append(series(kind, mesh.ravel() if mesh is not None else []))
             elif isinstance(collection, PolyCollection):
+                if not collection.get_paths():
+                    continue  # e.g. seaborn's error band of one value per x
                 kind = "area"
             elif isinstance(collection, LineCollection):
                 kind = "line"
@@ -199,7 +265,7 @@ def describe(
             yticklabels=strings(t.get_text() for t in ax.get_yticklabels()),
             legend=strings(t.get_text() for t in legend.get_texts()) if legend else [],
             texts=strings(texts),
-            colours=colours_of(colours),
+            colours=[c for c in map(hex_colour, colours) if c is not None],
             series=data,
         )
 
@@ -217,6 +283,28 @@ def describe(
 
     # plotly
 
+    hex_or_rgb = re.compile(
+        r"#([\da-f]{6})(?:[\da-f]{2})?|#([\da-f]{3})[\da-f]?"
+        r"|rgba?\(\s*([\d.]+)\s*,\s*([\d.]+)\s*,\s*([\d.]+)"
+    )
+
+    def plotly_hex(colour: object) -> str | None:
+        if not isinstance(colour, str):
+            return None  # a number, mapped through a colour scale
+        text = colour.strip().lower()
+        if m := hex_or_rgb.match(text):
+            six, three, *rgb = m.groups()
+            if six or three:
+                return "#" + (six or "".join(2 * c for c in three))
+            if all(v is not None for v in rgb):
+                return "#" + "".join(f"{min(255, round(float(v))):02x}" for v in rgb)
+        try:  # a CSS name, hsl() or hsv(); plotly takes no other form
+            from PIL.ImageColor import getrgb
+
+            return "#" + "".join(f"{v:02x}" for v in getrgb(text)[:3])
+        except (ImportError, ValueError):
+            return None
+
     def text_of(title: object) -> str:
         if isinstance(title, dict):
             return cut(title.get("text") or "")
@@ -233,32 +321,212 @@ def describe(
         named |= {"pie": "pie", "box": "box", "violin": "area", "contour": "contour"}
         return named.get(kind, "other")
 
-    def domain(layout: dict[str, Any], axis: str, ref: str) -> tuple[float, ...]:
-        return tuple(layout.get(f"{axis}axis{ref[1:]}", {}).get("domain", (0, 1)))
+    def span(values: object) -> tuple[float, float]:
+        pair = listed(values)
+        return (float(pair[0]), float(pair[1])) if len(pair) == 2 else (0.0, 1.0)
 
-    def positions(layout: dict[str, Any], axis: str, refs: list[str]) -> tuple[dict[str, int], int]:
-        """Each axis's place among the distinct domains along `axis`, and their number."""
-        domains = sorted({domain(layout, axis, ref) for ref in refs})
-        return {ref: domains.index(domain(layout, axis, ref)) for ref in refs}, max(1, len(domains))
+    def axes_domain(layout: dict[str, Any], xref: str, yref: str) -> Domain:
+        x = layout.get(f"xaxis{xref[1:]}", {}).get("domain")
+        y = layout.get(f"yaxis{yref[1:]}", {}).get("domain")
+        return span(x), span(y)
+
+    def trace_domain(layout: dict[str, Any], trace: dict[str, Any]) -> Domain:
+        """A pie's (or other domain trace's) place: its layout.grid cell if it names one,
+        else its x and y fractions."""
+        domain = trace.get("domain") or {}
+        grid = layout.get("grid") or {}
+        rows, cols = grid.get("rows"), grid.get("columns")
+        if rows and cols and ("row" in domain or "column" in domain):
+            row, col = domain.get("row", 0), domain.get("column", 0)
+            if grid.get("roworder") != "bottom to top":
+                row = rows - 1 - row
+            return (col / cols, (col + 1) / cols), (row / rows, (row + 1) / rows)
+        return span(domain.get("x")), span(domain.get("y"))
+
+    def grid_cells(layout: dict[str, Any], domains: list[Domain]) -> list[dict[str, int]]:
+        """Each domain's cell in the grid whose columns start at the distinct left edges and
+        whose rows start at the distinct top edges (a grid counts rows from the top, plotly's
+        y from the bottom) of the domains, of every axis in the layout and of the cells of
+        its layout.grid, so that empty cells count too."""
+        left_edges = {x[0] for x, _ in domains}
+        top_edges = {y[1] for _, y in domains}
+        for name, axis in layout.items():
+            if re.fullmatch(r"[xy]axis\d*", name) and isinstance(axis, dict):
+                low, high = span(axis.get("domain"))
+                if name[0] == "x":
+                    left_edges.add(low)
+                else:
+                    top_edges.add(high)
+        grid = layout.get("grid") or {}
+        if grid.get("rows") and grid.get("columns"):
+            left_edges.update(c / grid["columns"] for c in range(grid["columns"]))
+            top_edges.update((r + 1) / grid["rows"] for r in range(grid["rows"]))
+        lefts = sorted({round(v, 6) for v in left_edges})
+        tops = sorted({round(v, 6) for v in top_edges}, reverse=True)
+        rounded = [tuple(tuple(round(v, 6) for v in pair) for pair in d) for d in domains]
+        cells = []
+        for (x0, x1), (y0, y1) in rounded:
+            col, row = lefts.index(x0), tops.index(y1)
+            cells.append(
+                {
+                    "rows": len(tops),
+                    "cols": len(lefts),
+                    "row_start": row,
+                    "row_end": max(row + 1, sum(1 for top in tops if top > y0)),
+                    "col_start": col,
+                    "col_end": max(col + 1, sum(1 for left in lefts if left < x1)),
+                }
+            )
+        return cells
+
+    def sorted_positions(positions: list[Any]) -> list[Any]:
+        """Distinct positions as plotly orders them on the axis: numbers by value, anything
+        else (categories) as they first appear."""
+        distinct = list(dict.fromkeys(positions))
+        if len(numbers_in(distinct)) == len(distinct):
+            return sorted(distinct, key=float)
+        return distinct
+
+    def quartiles(values: list[float], method: str) -> tuple[float, float, float]:
+        def interp(part: list[float], p: float) -> float:  # plotly's "linear" quantile
+            n = min(max(p * len(part) - 0.5, 0), len(part) - 1)
+            low = math.floor(n)
+            return part[low] + (n - low) * (part[math.ceil(n)] - part[low])
+
+        size, half = len(values), len(values) // 2
+        if size % 2 and method in ("exclusive", "inclusive"):
+            lower, upper = (
+                (values[:half], values[half + 1 :])
+                if method == "exclusive"
+                else (values[: half + 1], values[half:])
+            )
+            if lower and upper:
+                return interp(lower, 0.5), interp(values, 0.5), interp(upper, 0.5)
+        return interp(values, 0.25), interp(values, 0.5), interp(values, 0.75)
+
+    def box_stats(trace: dict[str, Any]) -> list[list[float]]:
+        """Each box of a plotly box trace as (lower fence, q1, median, q3, upper fence),
+        computed as plotly.js does, or as given when the trace gives its quartiles."""
+        if first := listed(trace.get("q1")):
+            given = [listed(trace.get(k)) for k in ("lowerfence", "median", "q3", "upperfence")]
+            lower, middle, third, upper = (g + [None] * (len(first) - len(g)) for g in given)
+            rows = zip(lower, first, middle, third, upper, strict=False)
+            return [numbers_in(row) for row in rows]
+        # plotly.js lays a box down when it has x data only
+        horizontal = trace.get("orientation", "v" if "y" in trace else "h") == "h"
+        values = listed(trace.get("x" if horizontal else "y"))
+        positions = listed(trace.get("y" if horizontal else "x")) or [None] * len(values)
+        groups: dict[Any, list[float]] = {p: [] for p in sorted_positions(positions)}
+        for position, value in zip(positions, values, strict=False):
+            if position in groups:
+                groups[position].extend(numbers_in([value]))
+        boxes = []
+        for group in groups.values():
+            if not group:
+                continue
+            group.sort()
+            q1, median, q3 = quartiles(group, trace.get("quartilemethod", "linear"))
+            low = next(v for v in group if v >= q1 - 1.5 * (q3 - q1))
+            high = next(v for v in reversed(group) if v <= q3 + 1.5 * (q3 - q1))
+            boxes.append([min(q1, low), q1, median, q3, max(q3, high)])
+        return boxes
+
+    def bins_of(full: dict[str, Any]) -> dict[str, Any] | None:
+        """The start, end and size of a histogram's bins, if the full trace has them all."""
+        bins = full.get("ybins" if full.get("orientation") == "h" else "xbins")
+        return bins if isinstance(bins, dict) and {"start", "end", "size"} <= set(bins) else None
+
+    def histogram_values(
+        trace: dict[str, Any],
+        full: dict[str, Any],
+        layout: dict[str, Any],
+        group_bins: dict[str, dict[str, Any]],
+    ) -> list[float] | None:
+        """A plotly histogram's bar heights, bin by bin as plotly.js bins them, from the
+        bins kaleido worked out: `full` is the trace with its defaults and bins (or, when it
+        shares them, its bingroup has them in `group_bins`), `layout` the full layout. None
+        for bins on a date or log axis."""
+        letter, other = ("y", "x") if full.get("orientation") == "h" else ("x", "y")
+        samples = listed(trace.get(letter))
+        axis = layout.get(f"{letter}axis{full.get(f'{letter}axis', letter)[1:]}", {})
+        func, weights = full.get("histfunc", "count"), listed(trace.get(other))
+        if func == "count" or not weights:  # plotly counts when there is nothing to sum
+            func, weights = "count", [1] * len(samples)
+        if axis.get("type") == "category":
+            keys = [None if s is None else str(s) for s in samples]
+            order = {key: i for i, key in enumerate(dict.fromkeys(k for k in keys if k))}
+            places = [order.get(k, -1) if k else -1 for k in keys]
+            width, count = 1.0, len(order)
+        elif axis.get("type") == "linear":
+            bins = bins_of(full) or group_bins[full["bingroup"]]
+            start, end, width = (float(bins[k]) for k in ("start", "end", "size"))
+            count = math.ceil((end - start) / width - 1e-6)
+            places = [
+                math.floor((n[0] - start) / width + 1e-9) if (n := numbers_in([s])) else -1
+                for s in samples
+            ]
+        else:
+            return None
+        members: list[list[float]] = [[] for _ in range(count)]
+        for at, weight in zip(places, weights, strict=False):
+            if 0 <= at < count and (numbers := numbers_in([weight])):
+                members[at].append(numbers[0])
+        aggregates: dict[str, Callable[[list[float]], float]] = {
+            "count": len,
+            "sum": math.fsum,
+            "avg": lambda m: math.fsum(m) / len(m) if m else 0.0,
+            "min": lambda m: min(m, default=0.0),
+            "max": lambda m: max(m, default=0.0),
+        }
+        heights = [float(aggregates.get(func, len)(m)) for m in members]
+        norm, total = full.get("histnorm", ""), math.fsum(heights) or 1.0
+        cumulative = full.get("cumulative", {})
+        if cumulative.get("enabled"):
+            norm = norm.removesuffix("density").strip()  # as plotly.js: no density when summed up
+        scale = {"percent": 100 / total, "probability": 1 / total, "density": 1 / width}
+        scale["probability density"] = 1 / (total * width)
+        heights = [h * scale.get(norm, 1.0) for h in heights]
+        if cumulative.get("enabled"):
+            backwards = cumulative.get("direction") == "decreasing"
+            running = 0.0
+            for i in reversed(range(count)) if backwards else range(count):
+                running += heights[i]
+                heights[i] = running
+        return heights
 
     def describe_plotly(fig: dict[str, Any]) -> dict[str, Any]:
         layout = fig.get("layout", {})
         traces = fig.get("data", [])
         colorway = layout.get("template", {}).get("layout", {}).get("colorway") or []
+        full_data: list[dict[str, Any]] = []
+        full_layout: dict[str, Any] = {}
+        if any(trace.get("type") == "histogram" for trace in traces):
+            from plotly.io import full_figure_for_development
+
+            full = full_figure_for_development(fig, warn=False, as_dict=True)
+            full_data, full_layout = full.get("data", []), full.get("layout", {})
+        group_bins: dict[str, dict[str, Any]] = {}
+        for full_trace in full_data:  # a bingroup's bins are on the first of its traces
+            if full_trace.get("bingroup") and (bins := bins_of(full_trace)):
+                group_bins.setdefault(full_trace["bingroup"], bins)
         groups: dict[tuple[str, str], list[tuple[int, dict[str, Any]]]] = {}
         for index, trace in enumerate(traces):
+            if trace.get("visible") is False:
+                continue
             key = (
                 ("domain", str(index))
                 if "domain" in trace or trace.get("type") == "pie"
                 else (trace.get("xaxis", "x"), trace.get("yaxis", "y"))
             )
             groups.setdefault(key, []).append((index, trace))
-        xs = [k[0] for k in groups if k[0] != "domain"]
-        ys = [k[1] for k in groups if k[0] != "domain"]
-        (col_of, cols), (row_of, rows) = positions(layout, "x", xs), positions(layout, "y", ys)
+        kept = list(groups.items())[:max_axes]
+        domains = [
+            trace_domain(layout, members[0][1]) if key[0] == "domain" else axes_domain(layout, *key)
+            for key, members in kept
+        ]
         shown_legend = layout.get("showlegend", len(traces) > 1)
         described = []
-        for (xref, yref), members in list(groups.items())[:max_axes]:
+        for ((xref, yref), members), cell in zip(kept, grid_cells(layout, domains), strict=True):
             artists: Counter[str] = Counter()
             colours: list[object] = []
             data: list[dict[str, Any]] = []
@@ -267,19 +535,32 @@ def describe(
             for index, trace in members:
                 kind = plotly_kind(trace)
                 horizontal = trace.get("orientation") == "h"
-                values = listed(trace.get("x" if horizontal else "y"))
-                if kind == "pie":
-                    values = listed(trace.get("values"))
-                    legend.extend(listed(trace.get("labels")))
+                if kind == "box":
+                    boxes = box_stats(trace)
+                    artists[kind] += len(boxes)
+                    data.extend(series(kind, box) for box in boxes)
                 elif kind == "image":
-                    values = [v for row in listed(trace.get("z")) for v in listed(row)]
-                artists[kind] += len(values) if kind in ("bar", "pie") and values else 1
-                data.append(series(kind, values))
+                    artists[kind] += 1
+                    data.append(
+                        series(kind, (v for r in listed(trace.get("z")) for v in listed(r)))
+                    )
+                elif trace.get("type") == "histogram":
+                    heights = histogram_values(trace, full_data[index], full_layout, group_bins)
+                    artists[kind] += len(heights) if heights else 1
+                    if heights is not None:
+                        data.append(series(kind, heights))
+                else:
+                    values = listed(trace.get("x" if horizontal else "y"))
+                    if kind == "pie":
+                        values = listed(trace.get("values"))
+                        legend.extend(listed(trace.get("labels")))
+                    artists[kind] += len(values) if kind in ("bar", "pie") and values else 1
+                    data.append(series(kind, values))
                 marker = trace.get("marker", {})
                 colour = marker.get("color") or trace.get("line", {}).get("color")
                 if kind == "pie":
-                    slices = listed(marker.get("colors")) or colorway[: len(values)]
-                    colours.extend(slices)
+                    count = len(listed(trace.get("values")))
+                    colours.extend(listed(marker.get("colors")) or colorway[:count])
                 elif isinstance(colour, str):
                     colours.append(colour)
                 elif colour is None and colorway:
@@ -289,10 +570,8 @@ def describe(
                 categories = listed(trace.get("y" if horizontal else "x"))
                 xticks.extend(c for c in categories if isinstance(c, str))
             if xref == "domain":
-                cell, projection, xaxis, yaxis = whole(), "domain", {}, {}
+                projection, xaxis, yaxis = "domain", {}, {}
             else:
-                # plotly's y domains grow upwards; grid rows count from the top
-                cell = whole(rows, cols, rows - 1 - row_of[yref], col_of[xref])
                 projection = "cartesian"
                 xaxis = layout.get(f"xaxis{xref[1:]}", {})
                 yaxis = layout.get(f"yaxis{yref[1:]}", {})
@@ -306,7 +585,7 @@ def describe(
                     xticklabels=strings(listed(xaxis.get("ticktext")) or dict.fromkeys(xticks)),
                     yticklabels=strings(listed(yaxis.get("ticktext"))),
                     legend=strings(legend),
-                    colours=colours_of(colours),
+                    colours=[c for c in map(plotly_hex, colours) if c is not None],
                     series=data,
                 )
             )
@@ -315,6 +594,8 @@ def describe(
             described[0]["texts"] = strings(annotations)
             described[0]["artists"]["text"] = len(described[0]["texts"])
         return {"library": "plotly", "title": text_of(layout.get("title")), "axes": described}
+
+    # installing
 
     def quietly(build: Callable[[Any], dict[str, Any]], figure: Any) -> str | None:
         try:
@@ -326,24 +607,75 @@ def describe(
         format_type = Unicode(mime)
         print_method = ObjectName("_repr_figure_description_")
 
+        def pop(self, typ: Any, default: Any = None) -> Any:
+            # Whenever the inline backend (re)selects its image formats, it pops every
+            # formatter's Figure printer, this one's too: it stays.
+            return default
+
     formatters = get_ipython().display_formatter
     formatter = FigureFormatter(parent=formatters)
-    formatter.for_type(  # type: ignore[no-untyped-call]
-        Figure, lambda figure: quietly(describe_matplotlib, figure)
+    formatter.for_type_by_name(  # type: ignore[no-untyped-call]
+        "matplotlib.figure", "Figure", lambda figure: quietly(describe_matplotlib, figure)
     )
     formatters.formatters[mime] = formatter
     if mime not in formatters.active_types:
         formatters.active_types = [*formatters.active_types, mime]
 
-    class DescribedPng(PngRenderer):  # type: ignore[misc]
-        def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, Any]:
-            bundle: dict[str, Any] = super().to_mimebundle(fig_dict)
-            description = quietly(describe_plotly, fig_dict)
-            if description is not None:
-                bundle[mime] = description
-            return bundle
+    renderers_module = "plotly.io._renderers"
 
-    png = pio.renderers["png"]
-    pio.renderers["png"] = DescribedPng(
-        width=png.width, height=png.height, scale=png.scale, engine=png.engine
-    )
+    def describe_plotly_pngs() -> None:
+        from plotly.io._base_renderers import PngRenderer
+        from plotly.io._renderers import renderers
+
+        class DescribedPng(PngRenderer):  # type: ignore[misc]
+            def to_mimebundle(self, fig_dict: dict[str, Any]) -> dict[str, Any]:
+                bundle: dict[str, Any] = super().to_mimebundle(fig_dict)
+                description = quietly(describe_plotly, fig_dict)
+                if description is not None:
+                    bundle[mime] = description
+                return bundle
+
+        png = renderers["png"]
+        renderers["png"] = DescribedPng(
+            width=png.width, height=png.height, scale=png.scale, engine=png.engine
+        )
+        if "png" in renderers.default.split("+"):  # the default holds the renderers it names
+            renderers.default = renderers.default
+
+    class ThenDescribe(Loader):
+        """Runs the module, then installs the renderer; the module keeps its own loader."""
+
+        def __init__(self, loader: Loader) -> None:
+            self.loader = loader
+
+        def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+            return self.loader.create_module(spec)
+
+        def exec_module(self, module: ModuleType) -> None:
+            module.__loader__ = self.loader
+            if module.__spec__ is not None:
+                module.__spec__.loader = self.loader
+            self.loader.exec_module(module)
+            with suppress(Exception):  # plotly still works, undescribed
+                describe_plotly_pngs()
+
+    class RenderersHook(MetaPathFinder):
+        """Finds plotly.io._renderers as the path finder would, to describe once it has
+        run, and leaves sys.meta_path at its first use."""
+
+        def find_spec(
+            self, name: str, path: Sequence[str] | None, target: ModuleType | None = None
+        ) -> ModuleSpec | None:
+            if name != renderers_module:
+                return None
+            spec = PathFinder.find_spec(name, path, target)
+            if spec is None or spec.loader is None:
+                return None
+            sys.meta_path.remove(self)  # safe: returning a spec ends the finders' loop
+            spec.loader = ThenDescribe(spec.loader)
+            return spec
+
+    if renderers_module in sys.modules:
+        describe_plotly_pngs()
+    else:
+        sys.meta_path.insert(0, RenderersHook())
