@@ -42,5 +42,6 @@ def start_kernel(workdir: Path, max_stream_bytes: int, library: Library | None) 
     kernel.run_quiet(kernel_code("warmup", library))
     kernel.run_quiet("get_ipython().reset(new_session=False, aggressive=False)")
     kernel.run_quiet(kernel_code("cap_output", max_stream_bytes))
-    kernel.run_quiet(kernel_code("describe", FIGURE_MIME, *DESCRIPTION_CAPS))
+    parts = ("describe_matplotlib", "describe_plotly")
+    kernel.run_quiet(kernel_code("describe", FIGURE_MIME, *DESCRIPTION_CAPS, parts=parts))
     return kernel

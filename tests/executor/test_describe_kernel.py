@@ -298,7 +298,8 @@ for cells in json.loads(sys.argv[1]):
     client.start_channels()
     client.wait_for_ready(timeout=120)
     for setup in (kernel_code("cap_output", 1 << 20),
-                  kernel_code("describe", FIGURE_MIME, *DESCRIPTION_CAPS)):
+                  kernel_code("describe", FIGURE_MIME, *DESCRIPTION_CAPS,
+                              parts=("describe_matplotlib", "describe_plotly"))):
         reply = client.execute_interactive(setup, silent=True, timeout=120)
         assert reply["content"]["status"] == "ok", reply["content"]
     results.append([run(client, cell) for cell in cells])

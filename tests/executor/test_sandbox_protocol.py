@@ -184,20 +184,28 @@ def test_a_snippet_is_one_function_named_after_it(path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("name", "args", "call"),
+    ("name", "args", "parts", "call"),
     [
-        ("warmup", ("plotly",), "warmup('plotly')"),
-        ("warmup", (None,), "warmup(None)"),
-        ("cap_output", (1048576,), "cap_output(1048576)"),
-        ("harvest", (32,), "harvest(32)"),
+        ("warmup", ("plotly",), (), "warmup('plotly')"),
+        ("warmup", (None,), (), "warmup(None)"),
+        ("cap_output", (1048576,), (), "cap_output(1048576)"),
+        ("harvest", (32,), (), "harvest(32)"),
+        (
+            "describe",
+            ("mime", 1),
+            ("describe_matplotlib", "describe_plotly"),
+            "describe(describe_matplotlib, describe_plotly, 'mime', 1)",
+        ),
     ],
 )
 def test_the_server_sends_the_snippet_then_a_call(
-    name: str, args: tuple[Any, ...], call: str
+    name: str, args: tuple[Any, ...], parts: tuple[str, ...], call: str
 ) -> None:
-    source = (Path(sandbox_server.snippets.__file__).parent / f"{name}.py").read_text()
-    code = kernel_code(name, *args)
-    assert code == f"{source}\n{call}\ndel {name}\n"
+    # the parts' sources come first: the call passes them to the snippet
+    folder = Path(sandbox_server.snippets.__file__).parent
+    sources = "".join(f"{(folder / f'{n}.py').read_text()}\n" for n in (*parts, name))
+    code = kernel_code(name, *args, parts=parts)
+    assert code == f"{sources}{call}\ndel {', '.join((name, *parts))}\n"
     compile(code, name, "exec")
 
 

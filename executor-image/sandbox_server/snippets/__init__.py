@@ -11,8 +11,10 @@ from __future__ import annotations
 from importlib.resources import files
 
 
-def kernel_code(name: str, *args: object) -> str:
-    """The cell that defines the snippet `name`, calls it with `args` and forgets it."""
-    source = files(__name__).joinpath(f"{name}.py").read_text()
-    call = f"{name}({', '.join(map(repr, args))})"
-    return f"{source}\n{call}\ndel {name}\n"
+def kernel_code(name: str, *args: object, parts: tuple[str, ...] = ()) -> str:
+    """The cell that defines the snippet `name`, calls it with `args` and forgets it. The
+    snippets named in `parts` are defined before it and passed first, as functions."""
+    read = files(__name__).joinpath
+    sources = "".join(f"{read(f'{snippet}.py').read_text()}\n" for snippet in (*parts, name))
+    call = f"{name}({', '.join([*parts, *map(repr, args)])})"
+    return f"{sources}{call}\ndel {', '.join([name, *parts])}\n"
