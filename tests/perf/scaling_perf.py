@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import tempfile
 import time
@@ -21,7 +20,8 @@ from pathlib import Path
 from orchestrator.client.dispatch import Dispatcher
 from orchestrator.client.local_executor import LocalExecutor
 from orchestrator.executor.api import ExecutionRequest, ExecutionStatus
-from tests.perf.executor_perf import CSV, LOAD, SNIPPETS
+from sandbox_server.protocol import LIBRARIES
+from tests.perf.fleet import batch_requests
 
 
 async def throughput(
@@ -43,14 +43,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--image", default=os.environ.get("SANDBOX_IMAGE", "ppb/sandbox:latest"))
     parser.add_argument("--pool", type=int, default=2, help="sandboxes per executor")
-    parser.add_argument("--rounds", type=int, default=2, help="passes over the snippets")
+    parser.add_argument("--rounds", type=int, default=1, help="passes over the snippets")
     args = parser.parse_args()
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("this benchmark confines each executor to its own CPU: it needs two")
-    files = {"data.csv": base64.b64encode(CSV.encode()).decode()}
-    requests = [
-        ExecutionRequest(code=LOAD + code, files=files) for code in SNIPPETS.values()
-    ] * args.rounds
+    snippets = [request for library in LIBRARIES for request in batch_requests(library)]
+    requests = snippets * args.rounds
     with tempfile.TemporaryDirectory() as tmp:
         first = LocalExecutor(
             Path(tmp),
@@ -78,7 +76,7 @@ def main() -> None:
             for executor in executors:
                 executor.stop()
     print(
-        f"{len(requests)} executions ({len(SNIPPETS)} snippets x {args.rounds}), "
+        f"{len(requests)} executions ({len(snippets)} snippets x {args.rounds}), "
         f"{args.pool} sandboxes per executor, each executor on one CPU"
     )
     print(f"1 executor  (cpuset 0):   {one:6.2f} executions/s")
