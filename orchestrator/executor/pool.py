@@ -83,7 +83,7 @@ class WarmPool:
         if self._closed:
             return
         plan = self.demand.plan(self.size) + self._wanted
-        have = Counter(s.library for s in self._warm) + self._starting
+        have = self._warm_or_starting()
         while have.total() < plan.total():
             kind = max(plan, key=lambda k: plan[k] - have[k])
             have[kind] += 1
@@ -91,6 +91,10 @@ class WarmPool:
             task = asyncio.create_task(self._start_one(kind))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+
+    def _warm_or_starting(self) -> Counter[Kind]:
+        """The pool's sandboxes, warm or starting, by what they warm."""
+        return Counter(s.library for s in self._warm) + self._starting
 
     async def _start_one(self, kind: Kind) -> None:
         try:
@@ -153,7 +157,7 @@ class WarmPool:
         """A warm sandbox whose stack covers `kind` if any, the one furthest over its
         library's share of the plan (so the pool converges to the plan), else the oldest."""
         plan = self.demand.plan(self.size)
-        have = Counter(s.library for s in self._warm) + self._starting
+        have = self._warm_or_starting()
         return min(
             self._warm,
             key=lambda s: (not covers(s.library, kind), plan[s.library] - have[s.library]),
