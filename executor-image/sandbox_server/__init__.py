@@ -1,8 +1,9 @@
 """The process that a sandbox container runs: one Jupyter kernel, one execution, then exit.
 
-Start-up (`python3 -m sandbox_server`): start an IPython kernel, import the plotting stack
-in it (matplotlib inline, seaborn, plotly with a warm kaleido; plotly's renderer is left as
-a fresh kernel has it), wipe the user namespace, and only then open the HTTP server on a
+Start-up (`python3 -m sandbox_server`): import ipykernel and the sandbox's library stack,
+fork the IPython kernel from this interpreter (kernel.py), draw once with the library in it
+(matplotlib inline, seaborn, plotly with a warm kaleido; plotly's renderer is left as a
+fresh kernel has it), wipe the user namespace, and only then open the HTTP server on a
 unix socket in the bind-mounted directory. The socket's appearance is the readiness signal
 the host waits for.
 

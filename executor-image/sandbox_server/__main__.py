@@ -20,7 +20,7 @@ def main() -> None:
         shutil.copytree("/opt/mplconfig", mpl_cache)
     kernel = start_kernel(settings.workdir, settings.max_stream_bytes, settings.library)
     serve(bind(kernel, settings))
-    kernel.manager.shutdown_kernel(now=True)
+    kernel.shutdown()
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ class Execution:
                 "traceback": "",
                 "truncated": False,
             }
-            self.kernel.manager.interrupt_kernel()
+            self.kernel.interrupt()
 
     def add_image(self, b64: str, description: object = None) -> None:
         if len(self.images) >= self.max_images:
@@ -104,7 +104,7 @@ class Execution:
             try:
                 msg = self.kernel.client.get_iopub_msg(timeout=0.2)
             except queue.Empty:
-                if not self.kernel.manager.is_alive():
+                if not self.kernel.is_alive():
                     self.kernel_died = True
                     return
                 continue

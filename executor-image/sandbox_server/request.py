@@ -63,7 +63,7 @@ def execute(kernel: Kernel, request: dict[str, Any], settings: ServerSettings) -
         run.run(kernel_code("harvest", settings.max_images - len(run.images), FIGURE_MIME))
     status: ReplyStatus
     error: ReplyError | None
-    if run.kernel_died or not kernel.manager.is_alive():
+    if run.kernel_died or not kernel.is_alive():
         status = "oom" if oom_kill_count() > oom_before else "crashed"
         error = {
             "ename": "KernelDied",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
+import json
 import time
 
 import docker
@@ -15,7 +16,7 @@ from orchestrator.client.executor_client import ExecutorClient
 from orchestrator.client.local_executor import LocalExecutor
 from orchestrator.common.pngcheck import validate_png
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from sandbox_server.protocol import DEFAULT_MAX_ERROR_BYTES
+from sandbox_server.protocol import DEFAULT_MAX_ERROR_BYTES, WORKDIR
 
 pytestmark = pytest.mark.docker
 
@@ -177,3 +178,36 @@ def test_a_huge_error_message_is_cut_to_the_limit_and_flagged(executor: LocalExe
     assert len(result.error.evalue.encode()) <= DEFAULT_MAX_ERROR_BYTES
     assert len(result.error.traceback.encode()) <= DEFAULT_MAX_ERROR_BYTES
     assert result.error.evalue.startswith("xxxx")
+
+
+KERNEL_FACTS = """
+import json, os, sys
+server = os.getppid()
+print(json.dumps({
+    "cwd": os.getcwd(),
+    "path": sys.path,
+    "pid": os.getpid(),
+    "server": server,
+    "server_cmd": open(f"/proc/{server}/cmdline").read().split("\\0"),
+    "session_leader": os.getsid(0) == os.getpid(),
+    "parent_env": os.environ.get("JPY_PARENT_PID"),
+    "terminal_loaded": "prompt_toolkit" in sys.modules,
+    "numeric_loaded": "numpy" in sys.modules,
+}))
+"""
+
+
+def test_the_kernel_is_forked_from_the_server_as_a_launched_kernel_would_be(
+    executor: LocalExecutor,
+) -> None:
+    """One interpreter per container: the kernel is the server's child, in the workdir,
+    with the server's import path gone and IPython's terminal front end never loaded."""
+    result = run(executor, KERNEL_FACTS, library="matplotlib")
+    assert result.status == ExecutionStatus.OK, result.error
+    facts = json.loads(result.stdout)
+    assert facts["server_cmd"][:3] == ["python3", "-m", "sandbox_server"]
+    assert facts["pid"] != facts["server"] and facts["parent_env"] == str(facts["server"])
+    assert facts["session_leader"]
+    assert facts["cwd"] == str(WORKDIR)
+    assert facts["path"][0] == str(WORKDIR) and "/opt/sandbox" not in facts["path"]
+    assert not facts["terminal_loaded"] and facts["numeric_loaded"]
