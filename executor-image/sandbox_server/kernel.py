@@ -38,13 +38,15 @@ READY_TIMEOUT_S = 120
 
 def import_ipykernel() -> None:
     """ipykernel, without the terminal front end that IPython 8 imports at package import
-    only to re-export `IPython.embed` (prompt_toolkit: ~0.15 CPU-s and 7 MiB a sandbox, and
-    not in the image). A stand-in takes its place and says so if `embed()` is called."""
+    only to re-export `IPython.embed` (prompt_toolkit: ~0.15 CPU-s and 7 MiB a sandbox).
+    A stand-in takes its place and imports the real one if `embed()` is ever called."""
     name = "IPython.terminal.embed"
     stand_in = types.ModuleType(name)
 
     def embed(*args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError("IPython.embed() needs a terminal; this kernel has none")
+        del sys.modules[name]
+        real: Any = importlib.import_module(name)
+        return real.embed(*args, **kwargs)
 
     stand_in.embed = embed  # type: ignore[attr-defined]
     sys.modules.setdefault(name, stand_in)
