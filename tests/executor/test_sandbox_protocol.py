@@ -26,7 +26,12 @@ from orchestrator.executor.api import (
     ExecutionResult,
     ExecutionStatus,
 )
-from orchestrator.executor.docker.config import LABEL_LIBRARY, SandboxConfig, for_library
+from orchestrator.executor.docker.config import (
+    LABEL_LIBRARY,
+    VENV_PATH,
+    SandboxConfig,
+    for_library,
+)
 from orchestrator.executor.docker.sandbox import DockerSandbox
 from sandbox_server.execution import IMAGE_OUTPUTS
 from sandbox_server.protocol import (
@@ -64,6 +69,18 @@ def test_the_sandbox_reads_the_limits_the_host_sets(tmp_path: Path) -> None:
     assert settings.max_error_bytes == 333
     assert kwargs["volumes"] == {str(tmp_path): {"bind": str(SOCKET_DIR), "mode": "rw"}}
     assert settings.socket_dir == Path(SOCKET_DIR)
+
+
+def test_the_venv_volume_is_mounted_read_only_and_never_filled_by_docker(tmp_path: Path) -> None:
+    assert "mounts" not in SandboxConfig().run_kwargs("sbx", tmp_path)
+    (mount,) = SandboxConfig().run_kwargs("sbx", tmp_path, "ppb-venv-0123")["mounts"]
+    assert (mount["Target"], mount["Source"], mount["Type"]) == (
+        VENV_PATH,
+        "ppb-venv-0123",
+        "volume",
+    )
+    assert mount["ReadOnly"] is True
+    assert mount["VolumeOptions"]["NoCopy"] is True
 
 
 @pytest.mark.parametrize("library", ["matplotlib", "seaborn", "plotly", None])

@@ -20,6 +20,7 @@ from docker.models.containers import Container
 from orchestrator.common.processes import process_owner
 from orchestrator.executor.api import Library
 from orchestrator.executor.docker.config import SandboxConfig, for_library
+from orchestrator.executor.docker.venv_volume import ensure_venv_volume
 from sandbox_server.protocol import HEALTH_PATH, SOCKET_NAME
 
 SETTLE_S = 1.0  # idle after ready before memory is read, as a warm sandbox waits in the pool
@@ -54,20 +55,25 @@ def measure(library: Library | None, repeats: int, image: str) -> list[SandboxSt
     client = docker.from_env()
     root = sandboxes.socket_root / sandboxes.fleet
     root.mkdir(mode=0o711, parents=True, exist_ok=True)
+    venv = ensure_venv_volume(client, image) if sandboxes.shared_venv else None
     try:
-        return [one_life(client, sandboxes, root, library) for _ in range(repeats)]
+        return [one_life(client, sandboxes, root, library, venv) for _ in range(repeats)]
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
 def one_life(
-    client: docker.DockerClient, sandboxes: SandboxConfig, root: Path, library: Library | None
+    client: docker.DockerClient,
+    sandboxes: SandboxConfig,
+    root: Path,
+    library: Library | None,
+    venv_volume: str | None,
 ) -> SandboxStart:
     name = f"ppb-sbx-{sandboxes.fleet}-{uuid.uuid4().hex[:12]}"
     socket_dir = root / name
     socket_dir.mkdir()
     os.chmod(socket_dir, 0o777)  # the container's user binds its socket here
-    kwargs = for_library(sandboxes.run_kwargs(name, socket_dir), library)
+    kwargs = for_library(sandboxes.run_kwargs(name, socket_dir, venv_volume), library)
     del kwargs["detach"]  # an argument of run(), not of create()
     t0 = time.perf_counter()
     container: Container = client.containers.create(sandboxes.image, **kwargs)

@@ -30,7 +30,8 @@ import requests
 from orchestrator.client.executor_client import ExecutorClient
 from orchestrator.common.pngcheck import validate_png
 from orchestrator.executor.api import ExecutionRequest, ExecutionResult, ExecutionStatus
-from orchestrator.executor.docker.config import SANDBOX_UID, SandboxConfig
+from orchestrator.executor.docker.config import SANDBOX_UID, VENV_PATH, SandboxConfig
+from sandbox_server.protocol import SOCKET_DIR
 
 # The executor under test is given every EXECUTOR_SANDBOX__* variable (conftest.py), so its
 # limits are the defaults overridden by those.
@@ -131,15 +132,29 @@ def tree_bytes(root: Path, max_entries: int = 10_000) -> int:
 
 
 def attachments(container: dict[str, Any]) -> list[str]:
-    """Anything attached to a listed container besides its socket bind and network "none"."""
+    """Anything attached to a listed container besides its socket bind, its read-only venv
+    volume and network "none"."""
     found = [
-        f"a {m.get('Type')} mount at {m.get('Destination')}"
+        f"a {m.get('Type')} mount at {m.get('Destination')} (rw={m.get('RW')})"
         for m in container.get("Mounts", [])
-        if m.get("Type") != "bind" or m.get("Destination") != "/run/sandbox"
+        if not is_socket_bind(m) and not is_venv_volume(m)
     ]
     networks = container.get("NetworkSettings", {}).get("Networks", {})
     found += [f"network {name}" for name in networks if name != "none"]
     return found
+
+
+def is_socket_bind(mount: dict[str, Any]) -> bool:
+    return mount.get("Type") == "bind" and mount.get("Destination") == str(SOCKET_DIR)
+
+
+def is_venv_volume(mount: dict[str, Any]) -> bool:
+    return (
+        mount.get("Type") == "volume"
+        and mount.get("Destination") == VENV_PATH
+        and mount.get("RW") is False
+        and str(mount.get("Name", "")).startswith("ppb-venv-")
+    )
 
 
 def fleet_resources(client: docker.DockerClient, fleet: str) -> list[tuple[str, str]]:

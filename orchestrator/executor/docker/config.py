@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from docker.types import LogConfig, Ulimit
+from docker.models.resource import Model
+from docker.types import LogConfig, Mount, Ulimit
 from pydantic import BaseModel, Field
 
 from orchestrator.common.pngcheck import PngLimits
@@ -28,6 +29,7 @@ LABEL_ROLE = "ppb.role"
 LABEL_FLEET = "ppb.fleet"
 LABEL_OWNER = "ppb.owner"
 LABEL_LIBRARY = "ppb.library"
+VENV_PATH = "/opt/venv"  # the image's packages; served from a volume (venv_volume.py)
 
 
 def default_socket_root() -> Path:
@@ -64,9 +66,15 @@ class SandboxConfig(BaseModel):
     max_error_bytes: int = DEFAULT_MAX_ERROR_BYTES
     png_max_bytes: int = 8 * 1024 * 1024
     png_max_pixels: int = 25_000_000
+    # /opt/venv from one read-only volume filled from the image (venv_volume.py): under a
+    # FUSE storage driver, sandboxes then share the page cache of its files.
+    shared_venv: bool = True
 
-    def run_kwargs(self, name: str, socket_dir: Path) -> dict[str, Any]:
-        """The docker SDK arguments for one sandbox container (see SECURITY.md)."""
+    def run_kwargs(
+        self, name: str, socket_dir: Path, venv_volume: str | None = None
+    ) -> dict[str, Any]:
+        """The docker SDK arguments for one sandbox container (see SECURITY.md); with
+        `venv_volume`, its /opt/venv is that volume, read-only."""
         tmpfs_flags = "nosuid,nodev,noexec"
         kwargs: dict[str, Any] = {
             "name": name,
@@ -112,6 +120,11 @@ class SandboxConfig(BaseModel):
                 MAX_ERROR_BYTES_ENV: str(self.max_error_bytes),
             },
         }
+        if venv_volume:
+            # no_copy: Docker must never fill it from the image on its own, half-done.
+            kwargs["mounts"] = [
+                Mount(VENV_PATH, venv_volume, type="volume", read_only=True, no_copy=True)
+            ]
         if self.cpuset:
             kwargs["cpuset_cpus"] = self.cpuset
         if self.runtime:
@@ -126,6 +139,13 @@ class SandboxConfig(BaseModel):
             max_error_bytes=self.max_error_bytes,
             png=PngLimits(max_bytes=self.png_max_bytes, max_pixels=self.png_max_pixels),
         )
+
+
+def labels(resource: Model) -> dict[str, str]:
+    """The labels of a container or volume as listed (a container's `.labels` needs a full,
+    not a sparse, listing)."""
+    found: dict[str, str] = resource.attrs.get("Labels") or {}
+    return found
 
 
 def for_library(run_kwargs: dict[str, Any], library: Library | None) -> dict[str, Any]:

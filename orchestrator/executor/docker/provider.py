@@ -7,6 +7,7 @@ which the sandbox server creates its socket once its kernel is warm.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import stat
@@ -27,9 +28,11 @@ from orchestrator.executor.docker.config import (
     LABEL_ROLE,
     SandboxConfig,
     for_library,
+    labels,
 )
 from orchestrator.executor.docker.engine import engine_call
 from orchestrator.executor.docker.sandbox import DockerSandbox
+from orchestrator.executor.docker.venv_volume import ensure_venv_volume
 from orchestrator.executor.sandbox import Sandbox, SandboxProvider, SandboxUnavailable
 from sandbox_server.protocol import HEALTH_PATH, SOCKET_NAME
 
@@ -47,6 +50,8 @@ class DockerSandboxProvider(SandboxProvider):
             ) from exc
         self.socket_root = config.socket_root / config.fleet
         self._check_setup()
+        self._venv_volume: str | None = None  # checked, and filled if need be, once
+        self._venv_lock = asyncio.Lock()
 
     def _check_setup(self) -> None:
         try:
@@ -69,26 +74,44 @@ class DockerSandboxProvider(SandboxProvider):
     async def create(self, library: Library | None = None) -> Sandbox:
         name = f"ppb-sbx-{self.config.fleet}-{uuid.uuid4().hex[:12]}"
         socket_dir = self.socket_root / name
-        container = await engine_call(self._start, name, socket_dir, library)
+        venv_volume = await self._venv()
+        container = await engine_call(self._start, name, socket_dir, library, venv_volume)
         sandbox = DockerSandbox(container, socket_dir, self.config, library)
         try:
             await self._wait_ready(sandbox)
         except BaseException:
+            self._venv_volume = None  # in case it was removed meanwhile: check it again
             await sandbox.destroy()
             raise
         return sandbox
 
-    def _start(self, name: str, socket_dir: Path, library: Library | None) -> Container:
+    async def _venv(self) -> str | None:
+        if not self.config.shared_venv:
+            return None
+        async with self._venv_lock:
+            if self._venv_volume is None:
+                self._venv_volume = await engine_call(
+                    ensure_venv_volume, self.client, self.config.image
+                )
+            return self._venv_volume
+
+    def _start(
+        self, name: str, socket_dir: Path, library: Library | None, venv_volume: str | None
+    ) -> Container:
         self._prepare_root()
         socket_dir.mkdir()
         # The container's user must create its socket here; nothing else is in this dir.
         os.chmod(socket_dir, 0o777)  # noqa: S103
         try:
+            kwargs = self.config.run_kwargs(name, socket_dir, venv_volume)
             container: Container = self.client.containers.run(
-                self.config.image, **for_library(self.config.run_kwargs(name, socket_dir), library)
+                self.config.image, **for_library(kwargs, library)
             )
             return container
         except BaseException:
+            # run() is create, then start: a start that failed leaves the container behind.
+            with contextlib.suppress(docker.errors.NotFound):
+                self.client.containers.get(name).remove(force=True)
             shutil.rmtree(socket_dir, ignore_errors=True)
             raise
 
@@ -174,9 +197,3 @@ class DockerSandboxProvider(SandboxProvider):
                 if "already in progress" not in str(exc):
                     raise
         return removed
-
-
-def labels(container: Container) -> dict[str, str]:
-    """The labels of a container from a sparse listing (its `.labels` needs a full one)."""
-    found: dict[str, str] = container.attrs.get("Labels") or {}
-    return found
