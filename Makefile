@@ -11,6 +11,7 @@ export BASE_IMAGE ?= ppb/debian-python:bookworm
 export SANDBOX_IMAGE ?= ppb/sandbox:latest
 export EXECUTOR_IMAGE ?= ppb/executor:latest
 export JUDGE_IMAGE ?= ppb/judge:latest
+export NBCONVERT_IMAGE ?= ppb/sandbox-nbconvert:latest
 PIP_PLATFORM := --only-binary=:all: --python-version 3.11 --implementation cp \
   --platform manylinux2014_x86_64 --platform manylinux_2_17_x86_64 \
   --platform manylinux_2_28_x86_64 --platform any
@@ -26,7 +27,8 @@ export MODEL PROTOCOL SELF_DEBUG DATASET LIMIT IDS SEED LIBRARY DESCRIPTOR TASK 
 export RUN_ID EXECUTORS EXECUTOR_TOKEN JUDGE JUDGE_URL JUDGE_TOKEN JUDGE_ROUNDS RESULTS_DIR
 export TIMEOUT_S POOL_SIZE
 
-.PHONY: help venv images base-image sandbox-image executor-image judge-image model test unit \
+.PHONY: help venv images base-image sandbox-image executor-image judge-image nbconvert-image \
+  model test unit \
   lint format bench report compare perf clean
 
 help:
@@ -58,6 +60,11 @@ $(WHEELS)/sandbox/.stamp: executor-image/requirements.lock
 	  -d $(WHEELS)/sandbox -r $<
 	touch $@
 
+$(WHEELS)/nbconvert/.stamp: executor-image/nbconvert.lock
+	$(PYTHON) -m pip download -q --disable-pip-version-check --no-deps $(PIP_PLATFORM) \
+	  -d $(WHEELS)/nbconvert -r $<
+	touch $@
+
 $(WHEELS)/sandbox-kaleido/kaleido: $(WHEELS)/sandbox/.stamp executor-image/strip-kaleido.sh
 	executor-image/strip-kaleido.sh $(WHEELS)/sandbox $@
 
@@ -68,6 +75,13 @@ sandbox-image: base-image $(WHEELS)/sandbox/.stamp $(WHEELS)/sandbox-kaleido/kal
 	executor-image/build-image.sh $(SANDBOX_IMAGE) executor-image/Dockerfile \
 	  executor-image/requirements.lock executor-image/sandbox_server $(WHEELS)/sandbox-kaleido \
 	  orchestrator/__init__.py orchestrator/common/__init__.py orchestrator/common/pngcheck.py
+
+# For the tests only: the sandbox image plus nbconvert. The sandbox image's id is an input,
+# so a rebuilt sandbox image rebuilds this one.
+nbconvert-image: sandbox-image $(WHEELS)/nbconvert/.stamp
+	docker image inspect --format '{{.Id}}' $(SANDBOX_IMAGE) > $(WHEELS)/nbconvert/sandbox-image.id
+	executor-image/build-image.sh $(NBCONVERT_IMAGE) executor-image/nbconvert.Dockerfile \
+	  executor-image/nbconvert.lock $(WHEELS)/nbconvert
 
 executor-image: base-image $(WHEELS)/executor/.stamp
 	executor-image/build-image.sh $(EXECUTOR_IMAGE) executor-image/executor.Dockerfile \
@@ -103,7 +117,7 @@ perf: venv images
 # pytest exits 5 when it collected nothing (a -k that matches no test): not a failure here.
 PYTEST = bash -c '$(BIN)/pytest "$$@"; rc=$$?; [ $$rc -eq 5 ] && { echo "no tests collected"; exit 0; }; exit $$rc' pytest
 
-test: venv images model
+test: venv images nbconvert-image model
 	CI=$${CI:-} $(PYTEST) $(PYTEST_ARGS)
 
 # Builds nothing but the venv; a Docker engine, if any, is never reached.

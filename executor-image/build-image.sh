@@ -12,5 +12,8 @@ if [ "$have" = "$hash" ]; then
   exit 0
 fi
 echo "building image $tag ($hash)"
-docker build --quiet --label "ppb.inputs=$hash" --build-arg "BASE_IMAGE=${BASE_IMAGE:-ppb/debian-python:bookworm}" \
-  -f "$dockerfile" -t "$tag" .
+args=(--build-arg "BASE_IMAGE=${BASE_IMAGE:-ppb/debian-python:bookworm}")
+if grep -q '^ARG SANDBOX_IMAGE' "$dockerfile"; then  # an image built FROM the sandbox image
+  args+=(--build-arg "SANDBOX_IMAGE=${SANDBOX_IMAGE:-ppb/sandbox:latest}")
+fi
+docker build --quiet --label "ppb.inputs=$hash" "${args[@]}" -f "$dockerfile" -t "$tag" .

@@ -1,5 +1,6 @@
 """Session-wide fixtures: the Docker engine (and the guarantee that no project container
-outlives the session), the sandbox image (built once), and a running executor service."""
+outlives the session), the sandbox image and its nbconvert variant (each built once), and a
+running executor service."""
 
 from __future__ import annotations
 
@@ -10,7 +11,13 @@ import docker
 import pytest
 
 from orchestrator.client.local_executor import LocalExecutor
-from tests.support.executors import SANDBOX_IMAGE, TEST_FLEET, project_containers, start_executor
+from tests.support.executors import (
+    NBCONVERT_IMAGE,
+    SANDBOX_IMAGE,
+    TEST_FLEET,
+    project_containers,
+    start_executor,
+)
 from tests.support.paths import REPO
 
 
@@ -41,6 +48,14 @@ def sandbox_image(docker_client: docker.DockerClient) -> str:
     subprocess.run(["make", "-s", "sandbox-image"], cwd=REPO, check=True)
     docker_client.images.get(SANDBOX_IMAGE)
     return SANDBOX_IMAGE
+
+
+@pytest.fixture(scope="session")
+def nbconvert_image(sandbox_image: str, docker_client: docker.DockerClient) -> str:
+    """The sandbox image plus nbconvert (tests only), built once per session."""
+    subprocess.run(["make", "-s", "nbconvert-image"], cwd=REPO, check=True)
+    docker_client.images.get(NBCONVERT_IMAGE)
+    return NBCONVERT_IMAGE
 
 
 @pytest.fixture(scope="session")

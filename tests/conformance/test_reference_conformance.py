@@ -8,8 +8,9 @@ The same model replies go two ways, for each library:
   not "ok";
 - through the reference procedure, written again in tests/support/reference_notebook.py:
   as the reference runs a library's items, one notebook per library with a cell per reply,
-  executed by `jupyter nbconvert --execute --allow-errors` in the same sandbox image; a
-  plot is a display_data output with image/png, an error an error output.
+  executed by `jupyter nbconvert --execute --allow-errors` in the sandbox image plus
+  nbconvert (nbconvert.Dockerfile); a plot is a display_data output with image/png, an error
+  an error output.
 
 Both must agree on "has a plot" and "has an error" for every reply. The replies probe each
 rule of the reference: which fences count, which reads of data.csv are replaced, which
@@ -220,14 +221,14 @@ Halves = tuple[dict[str, Outcome], dict[str, Outcome]]  # (the reference's, ppb'
 
 @pytest.fixture(scope="module")
 def halves(
-    sandbox_image: str, executor: LocalExecutor, tmp_path_factory: pytest.TempPathFactory
+    nbconvert_image: str, executor: LocalExecutor, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Halves]:
     """Both halves' outcomes by library, all run side by side."""
     assert len(set(REPLIES.values())) == len(REPLIES)
     tmp = tmp_path_factory.mktemp("conformance")
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=1 + len(LIBRARIES)) as pool:
-        reference_run = pool.submit(run_through_reference, sandbox_image, tmp / "reference")
+        reference_run = pool.submit(run_through_reference, nbconvert_image, tmp / "reference")
         project_runs = {
             library: pool.submit(run_through_project, executor, tmp / library, library)
             for library in LIBRARIES

@@ -136,6 +136,18 @@ async def test_an_engine_failure_while_starting_a_sandbox(socket_root: Path, fai
     assert list(provider.socket_root.iterdir()) == []  # its socket directory is gone too
 
 
+@pytest.mark.parametrize("failure", FAILURES)
+async def test_an_engine_failure_while_filling_the_venv_volume(
+    socket_root: Path, failure: str
+) -> None:
+    provider = fake_provider(socket_root, {"fill": ENGINE_FAILURES[failure]})
+    with pytest.raises(SandboxUnavailable, match="Docker engine failed in ensure_venv_volume"):
+        await provider.create()
+    provider.client.failures.clear()  # the engine is back: the next sandbox checks again
+    sandbox = await provider.create()
+    await sandbox.destroy()
+
+
 @pytest.mark.parametrize("call", ["list", "remove"])
 @pytest.mark.parametrize("failure", FAILURES)
 async def test_an_engine_failure_while_sweeping(socket_root: Path, failure: str, call: str) -> None:

@@ -11,6 +11,7 @@ import docker
 from orchestrator.client.local_executor import LocalExecutor
 
 SANDBOX_IMAGE = os.environ.get("SANDBOX_IMAGE", "ppb/sandbox:latest")
+NBCONVERT_IMAGE = os.environ.get("NBCONVERT_IMAGE", "ppb/sandbox-nbconvert:latest")
 TEST_FLEET = f"test{os.getpid()}"
 
 

@@ -1,9 +1,11 @@
 """A stand-in for the Docker SDK client, so DockerSandbox and DockerSandboxProvider can be
 driven without an engine, and an engine that fails on the calls a test names.
 
-`failures` maps a call ("run", "list", "reload", "kill", "remove") to the exception it
-raises. A container that "runs" serves the sandbox protocol on its socket: it answers the
-health check, and drops every execution without a reply, as a sandbox that died would.
+`failures` maps a call ("run", "fill", "list", "reload", "kill", "remove") to the exception
+it raises ("fill": running the container that fills the venv volume). A sandbox container
+that "runs" serves the sandbox protocol on its socket: it answers the health check, and
+drops every execution without a reply, as a sandbox that died would. A fill container
+exits 0 at once.
 """
 
 from __future__ import annotations
@@ -79,8 +81,11 @@ class FakeContainer:
     def kill(self) -> None:
         self.client.fail_if_told("kill")
 
-    def logs(self, tail: int) -> bytes:
+    def logs(self, tail: int | None = None) -> bytes:
         return b""
+
+    def wait(self) -> dict[str, int]:
+        return {"StatusCode": 0}
 
     def remove(self, force: bool) -> None:
         self.client.fail_if_told("remove")
@@ -105,14 +110,23 @@ class FakeContainers:
         *,
         name: str,
         labels: dict[str, str],
-        volumes: dict[str, Any],
+        volumes: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> Any:
+        if volumes is None:  # the venv volume's filler: it has no socket directory
+            self.client.fail_if_told("fill")
+            return FakeContainer(self.client, name, labels, socket_dir=None)
         self.client.fail_if_told("run")
         (socket_dir,) = volumes
         container = FakeContainer(self.client, name, labels, Path(socket_dir))
         self.started.append(container)
         return container
+
+    def get(self, name: str) -> FakeContainer:
+        for container in self.started:
+            if container.name == name:
+                return container
+        raise docker.errors.NotFound(f"no container {name}")
 
     def list(self, *, filters: dict[str, list[str]], **kwargs: Any) -> list[Any]:
         self.client.fail_if_told("list")
@@ -128,9 +142,22 @@ def matches(labels: dict[str, str], label_filter: str) -> bool:
     return key in labels and (not has_value or labels[key] == value)
 
 
+class FakeImage:
+    id = "sha256:" + "f" * 64
+    tags = ("ppb/sandbox:latest",)
+
+
 class FakeImages:
-    def get(self, image: str) -> object:
-        return object()
+    def get(self, image: str) -> FakeImage:
+        return FakeImage()
+
+
+class FakeVolumes:
+    def create(self, name: str, labels: dict[str, str]) -> None:
+        return None
+
+    def list(self, filters: dict[str, str]) -> list[Any]:
+        return []
 
 
 class FakeDockerClient:
@@ -138,6 +165,7 @@ class FakeDockerClient:
         self.failures = dict(failures or {})
         self.containers = FakeContainers(self)
         self.images = FakeImages()
+        self.volumes = FakeVolumes()
 
     def ping(self) -> bool:
         return True

@@ -15,7 +15,9 @@ or untagged are removed when no container uses them.
 
 from __future__ import annotations
 
+import logging
 import os
+import time
 import uuid
 
 import docker
@@ -27,6 +29,8 @@ from docker.types import Mount
 from orchestrator.common.processes import owner_gone, process_owner
 from orchestrator.executor.docker.config import LABEL_OWNER, LABEL_ROLE, VENV_PATH, labels
 from orchestrator.executor.sandbox import SandboxUnavailable
+
+log = logging.getLogger(__name__)
 
 LABEL_IMAGE = "ppb.image"
 ROLE_VENV = "venv"
@@ -51,6 +55,7 @@ def ensure_venv_volume(client: docker.DockerClient, image: str) -> str:
     image_id = client.images.get(image).id or image
     name = volume_name(image_id)
     client.volumes.create(name, labels={LABEL_ROLE: ROLE_VENV, LABEL_IMAGE: image_id})
+    started = time.monotonic()
     filler = client.containers.run(
         image_id,
         entrypoint=["sh", "-c", _FILL_SCRIPT],
@@ -67,14 +72,16 @@ def ensure_venv_volume(client: docker.DockerClient, image: str) -> str:
     try:
         status = filler.wait()["StatusCode"]
         if status != 0:
-            log = filler.logs().decode(errors="replace")[-2000:]
+            output = filler.logs().decode(errors="replace")[-2000:]
             raise SandboxUnavailable(
-                f"could not fill the venv volume {name} (exit {status}): {log}; remove it "
+                f"could not fill the venv volume {name} (exit {status}): {output}; remove it "
                 "with `docker volume rm` or set EXECUTOR_SANDBOX__SHARED_VENV=false"
             )
     finally:
         filler.remove(force=True)
-    remove_stale_venv_volumes(client)
+    log.info("venv volume %s checked in %.1f s", name, time.monotonic() - started)
+    if removed := remove_stale_venv_volumes(client):
+        log.info("removed %d venv volumes of images no longer tagged", removed)
     return name
 
 
