@@ -102,8 +102,10 @@ class ForgerConfig(SandboxConfig):
 
     forge: str
 
-    def run_kwargs(self, name: str, socket_dir: Path) -> dict[str, Any]:
-        return super().run_kwargs(name, socket_dir) | {
+    def run_kwargs(
+        self, name: str, socket_dir: Path, venv_volume: str | None = None
+    ) -> dict[str, Any]:
+        return super().run_kwargs(name, socket_dir, venv_volume) | {
             "entrypoint": ["python3", "-c", FORGER, self.forge]
         }
 
